@@ -1,0 +1,57 @@
+# The two commands: `make demo` (all pipelines locally on sample data) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+LOCAL_ENV := eval "$$($(VENV)/python -m include.local.env)"
+
+.PHONY: help setup demo test test-fast lint format services-up services-down services-status bench dist lock clean
+
+help:
+	@echo "make demo           run every pipeline locally on sample data and print a summary"
+	@echo "make test           lint + the whole test suite (starts and stops the local servers)"
+	@echo "make setup          .venv, Spark jars, local Airflow db (idempotent, cached)"
+	@echo "make services-up    start the local servers, write .local/services.env"
+	@echo "make services-down  stop them"
+	@echo "make bench          run the benchmarks in benchmarks/"
+	@echo "make dist           build the deployable artifacts in dist/ (plugins.zip, Glue scripts + zip)"
+
+setup:
+	@bash include/local/setup.sh
+
+services-up: setup
+	@$(VENV)/python -m include.local.services up
+
+services-down:
+	@if [ -x $(VENV)/python ]; then $(VENV)/python -m include.local.services down; else echo "nothing to stop"; fi
+
+services-status: setup
+	@$(VENV)/python -m include.local.services status
+
+demo: setup
+	@$(VENV)/python -m include.demo
+
+lint: setup
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+format: setup
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+test: lint
+	$(VENV)/python -m pytest
+
+test-fast: setup
+	$(VENV)/python -m pytest -m "not slow"
+
+bench: setup
+	$(VENV)/python benchmarks/dag_parse.py
+
+dist: setup
+	$(VENV)/python -m include.dist
+
+lock:
+	uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.lock --no-header
+
+clean: services-down
+	rm -rf .local dist

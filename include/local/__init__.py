@@ -1,0 +1,1 @@
+"""Local mode support: servers on loopback, the local environment, sample data."""

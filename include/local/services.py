@@ -1,0 +1,274 @@
+"""Start and stop the local servers that stand in for AWS and the data stores.
+
+    python -m include.local.services up [NAME ...]   # start (idempotent), write .local/services.env
+    python -m include.local.services down            # stop exactly what `up` started
+    python -m include.local.services status
+
+Each server runs as its own process group on 127.0.0.1, on a free port (or `<NAME>_PORT`),
+logs to `.local/logs/<name>.log`, and is recorded in `.local/run/<name>.json` so `down`
+stops only what `up` started. The pytest fixtures call `ensure_up()` / `down()` from here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from include.local.paths import LOG_DIR, RUN_DIR, SERVICES_ENV
+from include.local.server_defs import SERVERS, ServerDef
+
+
+class ServiceError(Exception):
+    """A server could not be started; the message is one line saying what to do."""
+
+
+@dataclass
+class Running:
+    name: str
+    pid: int
+    ports: dict[str, int]
+
+    @property
+    def state_file(self):
+        return RUN_DIR / f"{self.name}.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _choose_ports(server: ServerDef) -> dict[str, int]:
+    ports = {}
+    for port_name in server.ports:
+        variable = f"{server.name}_{port_name}".upper()
+        wanted = os.environ.get(variable)
+        if wanted:
+            if not port_is_free(int(wanted)):
+                raise ServiceError(
+                    f"{server.name}: port {wanted} ({variable}) is already in use; "
+                    f"free it or unset {variable} to pick a free port"
+                )
+            ports[port_name] = int(wanted)
+        else:
+            ports[port_name] = free_port()
+    return ports
+
+
+def read_running(name: str) -> Running | None:
+    state_file = RUN_DIR / f"{name}.json"
+    if not state_file.exists():
+        return None
+    state = json.loads(state_file.read_text())
+    running = Running(name=name, pid=state["pid"], ports=state["ports"])
+    if not _alive(running.pid):
+        state_file.unlink(missing_ok=True)
+        return None
+    return running
+
+
+def _stop_process_group(pid: int, timeout: float = 20) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.2)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _start(server: ServerDef) -> Running:
+    running = read_running(server.name)
+    if running and server.is_ready(running.ports):
+        return running
+    if running:  # alive but not answering: a stale process from a crashed run
+        stop(server.name)
+    server.prepare()
+    ports = _choose_ports(server)
+    log_file = LOG_DIR / f"{server.name}.log"
+    argv = server.command(ports)
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **server.extra_env(ports)},
+        )
+    running = Running(name=server.name, pid=process.pid, ports=ports)
+    running.state_file.write_text(json.dumps({"pid": process.pid, "ports": ports}))
+    deadline = time.monotonic() + server.ready_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stop(server.name)
+            raise ServiceError(f"{server.name} exited with code {process.returncode} at start; see {log_file}")
+        if server.is_ready(ports):
+            server.after_start(ports)
+            return running
+        time.sleep(0.25)
+    stop(server.name)
+    raise ServiceError(f"{server.name} did not become ready within {server.ready_timeout:.0f}s; see {log_file}")
+
+
+def _waves(names: list[str]) -> list[list[ServerDef]]:
+    """Group servers so that each wave only needs servers from earlier waves."""
+    pending = {name: SERVERS[name] for name in names}
+    done: set[str] = set()
+    waves = []
+    while pending:
+        wave = [s for s in pending.values() if set(s.needs) <= done]
+        waves.append(wave)
+        for server in wave:
+            done.add(server.name)
+            del pending[server.name]
+    return waves
+
+
+def _with_dependencies(names: list[str]) -> list[str]:
+    wanted: list[str] = []
+    for name in names:
+        if name not in SERVERS:
+            raise ServiceError(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
+        for dependency in (*SERVERS[name].needs, name):
+            if dependency not in wanted:
+                wanted.append(dependency)
+    return wanted
+
+
+def ensure_up(names: list[str] | None = None) -> dict[str, str]:
+    """Start the named servers (all by default) unless they already run; return their env."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    started: list[str] = []
+    try:
+        for wave in _waves(_with_dependencies(names or list(SERVERS))):
+            with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+                results = [pool.submit(_start, server) for server in wave]
+                errors = []
+                for server, result in zip(wave, results):
+                    try:
+                        result.result()
+                        started.append(server.name)
+                    except ServiceError as error:
+                        errors.append(str(error))
+                if errors:
+                    raise ServiceError("; ".join(errors))
+    except ServiceError:
+        for name in started:
+            stop(name)
+        raise
+    return write_env()
+
+
+def current_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name, server in SERVERS.items():
+        running = read_running(name)
+        if running:
+            env.update(server.env(running.ports))
+    return env
+
+
+def write_env() -> dict[str, str]:
+    env = current_env()
+    lines = [f"{key}={value}" for key, value in sorted(env.items())]
+    SERVICES_ENV.parent.mkdir(parents=True, exist_ok=True)
+    SERVICES_ENV.write_text("# written by include/local/services.py; do not edit\n" + "\n".join(lines) + "\n")
+    return env
+
+
+def stop(name: str) -> bool:
+    running = read_running(name)
+    state_file = RUN_DIR / f"{name}.json"
+    if running:
+        _stop_process_group(running.pid)
+    state_file.unlink(missing_ok=True)
+    return running is not None
+
+
+def down(names: list[str] | None = None) -> list[str]:
+    stopped = [name for name in reversed(list(names or SERVERS)) if stop(name)]
+    if any(read_running(name) for name in SERVERS):
+        write_env()
+    else:
+        SERVICES_ENV.unlink(missing_ok=True)
+    return stopped
+
+
+def status() -> dict[str, str]:
+    lines = {}
+    for name, server in SERVERS.items():
+        running = read_running(name)
+        if not running:
+            lines[name] = "stopped"
+        else:
+            state = "ready" if server.is_ready(running.ports) else "NOT ANSWERING"
+            lines[name] = f"{state} pid={running.pid} ports={running.ports}"
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"up", "down", "status"}:
+        print("usage: python -m include.local.services up|down|status [NAME ...]", file=sys.stderr)
+        return 2
+    command, names = argv[0], argv[1:] or None
+    try:
+        if command == "up":
+            started_at = time.monotonic()
+            env = ensure_up(names)
+            print(f"services up in {time.monotonic() - started_at:.1f}s; endpoints in {SERVICES_ENV}")
+            for key, value in sorted(env.items()):
+                print(f"  {key}={value}")
+        elif command == "down":
+            stopped = down(names)
+            print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+        else:
+            for name, line in status().items():
+                print(f"{name:12} {line}")
+    except ServiceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
