@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from include.local.paths import LOG_DIR, RUN_DIR, SERVICES_ENV
-from include.local.server_defs import SERVERS, ServerDef
+from include.local.server_defs import SERVERS, ServerDef  # noqa: F401  (re-exported)
 
 
 class ServiceError(Exception):
