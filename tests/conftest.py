@@ -10,7 +10,14 @@ import os
 
 import pytest
 
-from include.local import services
+from include.local.env import local_airflow_env
+
+# Before anything imports Airflow: the checkout's local Airflow home, DAGs and plugins
+# (never ~/airflow); local servers are added per test by the fixtures below.
+for _key, _value in local_airflow_env(with_services=False).items():
+    os.environ.setdefault(_key, _value)
+
+from include.local import services  # noqa: E402
 
 _STARTED_BY_TESTS: set[str] = set()
 

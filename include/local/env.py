@@ -24,7 +24,7 @@ def services_env() -> dict[str, str]:
     return env
 
 
-def local_airflow_env() -> dict[str, str]:
+def local_airflow_env(with_services: bool = True) -> dict[str, str]:
     defaults = {
         "AIRFLOW_HOME": str(AIRFLOW_HOME),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
@@ -37,7 +37,7 @@ def local_airflow_env() -> dict[str, str]:
         "DATAPLATFORM_SPARK_PYTHON": str(VENV_BIN / "python"),
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "plugins")]),
     }
-    env = {**defaults, **services_env()}
+    env = {**defaults, **(services_env() if with_services else {})}
     return {key: os.environ.get(key, value) if key != "PYTHONPATH" else value for key, value in env.items()}
 
 
