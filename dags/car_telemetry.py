@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+
 from dataplatform.catalog import GlueCatalogPartitionsOperator
 from dataplatform.config import setting
 from dataplatform.glue import glue_stage

@@ -60,6 +60,24 @@ def moto_env() -> dict[str, str]:
     return start_servers("moto")
 
 
+@pytest.fixture(scope="session")
+def search_env() -> dict[str, str]:
+    """The OpenSearch node (Elasticsearch API) as environment variables: SEARCH_URL, SEARCH_ENGINE(_VERSION)."""
+    return start_servers("opensearch")
+
+
+@pytest.fixture(scope="session")
+def kafka_env() -> dict[str, str]:
+    """The Kafka broker (KRaft, one node) as environment variables: KAFKA_BOOTSTRAP_SERVERS."""
+    return start_servers("kafka")
+
+
+@pytest.fixture(scope="session")
+def mongo_env() -> dict[str, str]:
+    """FerretDB (the MongoDB wire protocol, SQLite backend) as environment variables: MONGO_URI."""
+    return start_servers("ferretdb")
+
+
 @pytest.fixture
 def aws_env(moto_env, monkeypatch) -> dict[str, str]:
     """For one test: boto3, Airflow's AWS hooks and local Spark all point at the moto server."""

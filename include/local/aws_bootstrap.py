@@ -9,7 +9,7 @@ import boto3
 from include.local.paths import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "plugins"))
-from dataplatform.config import DEFAULTS  # noqa: E402
+from dataplatform.config import DEFAULTS
 
 BUCKETS = (DEFAULTS["landing_bucket"], DEFAULTS["lake_bucket"], DEFAULTS["artifacts_bucket"])
 

@@ -11,6 +11,7 @@ stops only what `up` started. The pytest fixtures call `ensure_up()` / `down()` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -22,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from include.local.paths import LOG_DIR, RUN_DIR, SERVICES_ENV
-from include.local.server_defs import SERVERS, ServerDef  # noqa: F401  (re-exported)
+from include.local.server_defs import SERVERS, ServerDef
 
 
 class ServiceError(Exception):
@@ -104,15 +105,11 @@ def _stop_process_group(pid: int, timeout: float = 20) -> None:
     while time.monotonic() < deadline:
         if not _alive(pid):
             return
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it if it is our child, so it stops being "alive"
         time.sleep(0.2)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _start(server: ServerDef) -> Running:
@@ -184,7 +181,7 @@ def ensure_up(names: list[str] | None = None) -> dict[str, str]:
             with ThreadPoolExecutor(max_workers=len(wave)) as pool:
                 results = [pool.submit(_start, server) for server in wave]
                 errors = []
-                for server, result in zip(wave, results):
+                for server, result in zip(wave, results, strict=True):
                     try:
                         result.result()
                         started.append(server.name)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from airflow.exceptions import AirflowSkipException
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+from airflow.sdk.exceptions import AirflowSkipException
 
 from dataplatform.windows import RESOLVE_TASK_ID, parse_instant
 

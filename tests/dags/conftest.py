@@ -19,7 +19,7 @@ def dagbag():
 
     clean_env = {key: value for key, value in os.environ.items() if not key.startswith(SCRUBBED)}
     with mock.patch.dict(os.environ, clean_env, clear=True):
-        return DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False)
+        return DagBag(dag_folder=str(DAGS_FOLDER))
 
 
 class _Variables:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta, timezone
 
+import pendulum
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 
@@ -32,7 +34,7 @@ def test_stages_run_in_order(dagbag):
         "publish_counts",
     ]
     assert sorted(dag.task_ids) == sorted(chain)
-    for upstream, downstream in zip(chain, chain[1:]):
+    for upstream, downstream in itertools.pairwise(chain):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}, f"{downstream} should follow {upstream}"
 
 
@@ -40,7 +42,7 @@ def test_hourly_real_intervals_not_zero_length(dagbag):
     dag = _dag(dagbag)
     assert dag.catchup is False
     assert dag.max_active_runs == 1
-    after = datetime(2025, 10, 29, 14, 30, tzinfo=timezone.utc)
+    after = pendulum.datetime(2025, 10, 29, 14, 30, tz="UTC")
     interval = dag.timetable.infer_manual_data_interval(run_after=after)
     assert interval.start == datetime(2025, 10, 29, 13, 0, tzinfo=timezone.utc)
     assert interval.end == datetime(2025, 10, 29, 14, 0, tzinfo=timezone.utc)
@@ -112,5 +114,5 @@ def test_catalog_registration_reads_the_silver_manifest_of_the_window(dagbag):
 def test_params_offer_an_explicit_window_and_a_rebuild(dagbag):
     params = _dag(dagbag).params
     assert set(params.keys()) == {"window_start", "window_end", "full_rebuild"}
-    for name in params.keys():
+    for name in params:
         assert params.get_param(name).description, f"param {name} has no description"

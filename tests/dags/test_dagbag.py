@@ -24,7 +24,7 @@ def test_one_dag_per_file_named_after_its_id(dagbag):
 def test_default_args_carry_owner_retries_delay_and_timeout(dagbag):
     for dag_id, dag in dagbag.dags.items():
         for task in dag.tasks:
-            assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
+            assert task.owner not in (None, "", "airflow"), f"{dag_id}.{task.task_id} has no owner"
             assert task.retries >= 2, f"{dag_id}.{task.task_id} retries={task.retries}"
             assert task.retry_delay, f"{dag_id}.{task.task_id} has no retry_delay"
             assert task.execution_timeout, f"{dag_id}.{task.task_id} has no execution_timeout"
@@ -33,8 +33,9 @@ def test_default_args_carry_owner_retries_delay_and_timeout(dagbag):
 def test_tags_doc_and_static_start_date(dagbag):
     for dag_id, dag in dagbag.dags.items():
         assert dag.tags, f"{dag_id} has no tags"
-        assert dag.doc_md and len(dag.doc_md) > 100, f"{dag_id} has no doc_md"
-        assert dag.start_date is not None and dag.start_date.tzinfo is not None, f"{dag_id} start_date not tz-aware"
+        assert len(dag.doc_md or "") > 100, f"{dag_id} has no doc_md"
+        assert dag.start_date is not None, f"{dag_id} has no start_date"
+        assert dag.start_date.tzinfo is not None, f"{dag_id} start_date is not tz-aware"
 
 
 def test_task_ids_unique_within_each_dag(dagbag):

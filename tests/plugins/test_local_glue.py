@@ -48,7 +48,7 @@ def test_local_mode_refuses_to_run_without_local_servers(monkeypatch):
 
 def test_local_mode_refuses_a_non_loopback_endpoint(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://s3.amazonaws.com")
-    with pytest.raises(LocalGlueJobError, match="AWS_ENDPOINT_URL is https://s3.amazonaws.com"):
+    with pytest.raises(LocalGlueJobError, match=r"AWS_ENDPOINT_URL is https://s3\.amazonaws\.com"):
         run_glue_script_locally("job", "s3://b/job.py", {}, None, log)
 
 

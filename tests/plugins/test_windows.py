@@ -33,11 +33,17 @@ def test_explicit_window_wins_and_is_normalised_to_utc():
 @pytest.mark.parametrize(
     ("params", "conf", "message"),
     [
-        ({**NO_PARAMS, "window_start": "2025-10-29T15:00:00Z", "window_end": "2025-10-29T14:00:00Z"}, {},
-         "window end 2025-10-29T14:00:00Z is not after window start 2025-10-29T15:00:00Z"),
+        (
+            {**NO_PARAMS, "window_start": "2025-10-29T15:00:00Z", "window_end": "2025-10-29T14:00:00Z"},
+            {},
+            "window end 2025-10-29T14:00:00Z is not after window start 2025-10-29T15:00:00Z",
+        ),
         ({**NO_PARAMS, "window_start": "2025-10-29T15:00:00Z"}, {}, "give both window_start and window_end"),
-        ({**NO_PARAMS, "window_start": "yesterday", "window_end": "2025-10-29T14:00:00Z"}, {},
-         "window_start 'yesterday' is not an ISO-8601 timestamp"),
+        (
+            {**NO_PARAMS, "window_start": "yesterday", "window_end": "2025-10-29T14:00:00Z"},
+            {},
+            "window_start 'yesterday' is not an ISO-8601 timestamp",
+        ),
         ({**NO_PARAMS, "full_rebuild": True}, {}, "full_rebuild needs an explicit window_start and window_end"),
         (NO_PARAMS, {"window_strat": "x"}, "unknown parameter(s) window_strat"),
     ],
