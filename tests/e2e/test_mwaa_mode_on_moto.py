@@ -1,0 +1,56 @@
+"""mwaa mode, against the moto server standing in for the AWS APIs: every Glue stage really
+creates its Glue job (GlueVersion 5.1, workers, shared code, metrics) and starts a run with the
+window's arguments. moto does not execute scripts, so the stages after the Glue runs are marked
+successful instead of run (`mark_success_pattern`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+
+from tests.e2e.lake import empty_bucket_prefix
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ASSUME_GLUE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def test_mwaa_mode_creates_and_starts_the_production_glue_jobs(local_dagbag, aws_env, monkeypatch):
+    monkeypatch.setenv("PLATFORM", "mwaa")
+    iam = boto3.client("iam")
+    if "dataplatform-glue" not in [role["RoleName"] for role in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="dataplatform-glue", AssumeRolePolicyDocument=json.dumps(ASSUME_GLUE))
+    empty_bucket_prefix("dp-landing", "car_telemetry/")
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    boto3.client("s3").put_object(Bucket="dp-landing", Key="car_telemetry/x.json", Body=b"{}")
+    end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    window = {"window_start": f"{start:%Y-%m-%dT%H:%M:%SZ}", "window_end": f"{end:%Y-%m-%dT%H:%M:%SZ}"}
+
+    run = local_dagbag.get_dag("car_telemetry").test(
+        run_conf=window, mark_success_pattern="register_silver_partitions|publish_counts"
+    )
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert set(states.values()) == {"success"}, states
+
+    glue = boto3.client("glue")
+    for job in ("car_telemetry_bronze", "car_telemetry_silver"):
+        definition = glue.get_job(JobName=job)["Job"]
+        assert definition["GlueVersion"] == "5.1"
+        assert (definition["WorkerType"], definition["NumberOfWorkers"]) == ("G.1X", 2)
+        assert definition["Command"]["ScriptLocation"] == f"s3://dp-artifacts/glue/scripts/{job}.py"
+        assert definition["DefaultArguments"]["--extra-py-files"] == "s3://dp-artifacts/glue/datalake.zip"
+        assert definition["DefaultArguments"]["--enable-metrics"] == "true"
+        assert definition["DefaultArguments"]["--enable-auto-scaling"] == "true"
+        assert definition["DefaultArguments"]["--TempDir"] == "s3://dp-artifacts/glue/tmp/"
+        arguments = glue.get_job_runs(JobName=job)["JobRuns"][0]["Arguments"]
+        assert arguments["--window_start"] == window["window_start"]
+        assert arguments["--window_end"] == window["window_end"]
+    bronze_run = glue.get_job_runs(JobName="car_telemetry_bronze")["JobRuns"][0]["Arguments"]
+    assert bronze_run["--landing_path"] == "s3://dp-landing/car_telemetry/"
+    assert bronze_run["--quarantine_path"] == "s3://dp-lake/quarantine/car_telemetry"
