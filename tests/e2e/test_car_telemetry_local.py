@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
-from tests.e2e.lake import empty_bucket_prefix, list_keys, read_json, read_table
+from include.local.lake import clear_prefix, list_keys, read_json, read_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -66,7 +66,7 @@ SILVER_COLUMNS = [
 def landed(aws_env):
     """Upload the landing files now; return the explicit window that holds their last-modified time."""
     for bucket, prefix in (("dp-landing", "car_telemetry/"), ("dp-lake", "")):
-        empty_bucket_prefix(bucket, prefix)
+        clear_prefix(bucket, prefix)
     glue = boto3.client("glue")
     if "dataplatform" in [db["Name"] for db in glue.get_databases()["DatabaseList"]]:
         glue.delete_database(Name="dataplatform")
@@ -96,7 +96,7 @@ def test_hour_of_landing_files_becomes_consolidated_registered_silver(local_dagb
     states = _run(local_dagbag, landed)
     assert set(states.values()) == {"success"}, states
 
-    assert read_table("dp-lake/silver/car_telemetry", SILVER_COLUMNS) == EXPECTED_SILVER
+    assert read_rows("dp-lake/silver/car_telemetry", SILVER_COLUMNS) == EXPECTED_SILVER
     run_name = _run_name(landed)
     bronze_counts = read_json("dp-lake", f"bronze/car_telemetry/_counts/{run_name}.json")
     assert (bronze_counts["read"], bronze_counts["written"], bronze_counts["quarantined"]) == (6, 4, 2)
@@ -109,7 +109,7 @@ def test_hour_of_landing_files_becomes_consolidated_registered_silver(local_dagb
     silver_files = list_keys("dp-lake", "silver/car_telemetry/event_year=")
     states = _run(local_dagbag, landed)  # a rerun of the same window changes nothing
     assert set(states.values()) == {"success"}, states
-    assert read_table("dp-lake/silver/car_telemetry", SILVER_COLUMNS) == EXPECTED_SILVER
+    assert read_rows("dp-lake/silver/car_telemetry", SILVER_COLUMNS) == EXPECTED_SILVER
     assert len(list_keys("dp-lake", "silver/car_telemetry/event_year=")) == len(silver_files)
     partitions = boto3.client("glue").get_partitions(DatabaseName="dataplatform", TableName="silver_car_telemetry")
     assert len(partitions["Partitions"]) == 2

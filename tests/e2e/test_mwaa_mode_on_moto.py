@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
-from tests.e2e.lake import empty_bucket_prefix
+from include.local.lake import clear_prefix
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,7 +26,7 @@ def test_mwaa_mode_creates_and_starts_the_production_glue_jobs(local_dagbag, aws
     iam = boto3.client("iam")
     if "dataplatform-glue" not in [role["RoleName"] for role in iam.list_roles()["Roles"]]:
         iam.create_role(RoleName="dataplatform-glue", AssumeRolePolicyDocument=json.dumps(ASSUME_GLUE))
-    empty_bucket_prefix("dp-landing", "car_telemetry/")
+    clear_prefix("dp-landing", "car_telemetry/")
     start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     boto3.client("s3").put_object(Bucket="dp-landing", Key="car_telemetry/x.json", Body=b"{}")
     end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)

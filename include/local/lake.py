@@ -1,4 +1,4 @@
-"""Reading what a pipeline left on the moto server, for end-to-end assertions."""
+"""Small readers for what the pipelines left in the local S3 (moto)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow.dataset as ds
 from pyarrow import fs
 
 
-def s3_filesystem() -> fs.S3FileSystem:
+def _filesystem() -> fs.S3FileSystem:
     endpoint = urlparse(os.environ["AWS_ENDPOINT_URL"])
     return fs.S3FileSystem(
         endpoint_override=endpoint.netloc,
@@ -22,9 +22,9 @@ def s3_filesystem() -> fs.S3FileSystem:
     )
 
 
-def read_table(bucket_and_prefix: str, columns: list[str]) -> list[tuple]:
-    """Rows of a Hive-partitioned Parquet table, sorted, as tuples of the named columns."""
-    dataset = ds.dataset(bucket_and_prefix, filesystem=s3_filesystem(), format="parquet", partitioning="hive")
+def read_rows(bucket_and_prefix: str, columns: list[str]) -> list[tuple]:
+    """A Hive-partitioned Parquet table's rows as sorted tuples of the named columns."""
+    dataset = ds.dataset(bucket_and_prefix, filesystem=_filesystem(), format="parquet", partitioning="hive")
     table = dataset.to_table(columns=columns)
     return sorted(zip(*(table.column(name).to_pylist() for name in columns), strict=True))
 
@@ -34,13 +34,11 @@ def read_json(bucket: str, key: str) -> dict:
 
 
 def list_keys(bucket: str, prefix: str) -> list[str]:
-    paginator = boto3.client("s3").get_paginator("list_objects_v2")
-    return sorted(
-        obj["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix) for obj in page.get("Contents", [])
-    )
+    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
 
 
-def empty_bucket_prefix(bucket: str, prefix: str) -> None:
+def clear_prefix(bucket: str, prefix: str) -> None:
     s3 = boto3.client("s3")
     for key in list_keys(bucket, prefix):
         s3.delete_object(Bucket=bucket, Key=key)

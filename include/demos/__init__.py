@@ -1,0 +1,1 @@
+"""One module per pipeline: put sample data in place, run the DAG locally, report what it did."""
