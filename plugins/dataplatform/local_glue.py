@@ -54,18 +54,18 @@ def glue_argv(job_name: str, run_id: str, create_job_kwargs: dict | None, script
 
 
 def require_local_aws() -> str:
-    """Local mode must never reach real AWS: insist on a loopback endpoint that answers."""
+    """Local mode must never reach real AWS: insist on a moto server (only moto has /moto-api/)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
+    if not endpoint:
         raise LocalGlueJobError(
             "local mode needs the local servers: run `make services-up` and load .local/services.env "
-            f"(AWS_ENDPOINT_URL is {endpoint or 'not set'})"
+            "(AWS_ENDPOINT_URL is not set)"
         )
     try:
-        urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=3).close()
+        urllib.request.urlopen(f"{endpoint.rstrip('/')}/moto-api/", timeout=3).close()
     except (urllib.error.URLError, OSError) as error:
         raise LocalGlueJobError(
-            f"the local S3/Glue server at {endpoint} does not answer ({error}); run `make services-up`"
+            f"AWS_ENDPOINT_URL {endpoint} is not a local moto server that answers ({error}); run `make services-up`"
         ) from None
     return endpoint
 

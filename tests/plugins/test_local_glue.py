@@ -46,9 +46,9 @@ def test_local_mode_refuses_to_run_without_local_servers(monkeypatch):
         run_glue_script_locally("job", "s3://b/job.py", {}, None, log)
 
 
-def test_local_mode_refuses_a_non_loopback_endpoint(monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://s3.amazonaws.com")
-    with pytest.raises(LocalGlueJobError, match=r"AWS_ENDPOINT_URL is https://s3\.amazonaws\.com"):
+def test_local_mode_refuses_an_endpoint_that_is_not_moto(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    with pytest.raises(LocalGlueJobError, match=r"AWS_ENDPOINT_URL http://127\.0\.0\.1:9 is not a local moto server"):
         run_glue_script_locally("job", "s3://b/job.py", {}, None, log)
 
 
