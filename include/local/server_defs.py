@@ -17,6 +17,13 @@ LOOPBACK = "127.0.0.1"
 AWS_REGION = "us-east-1"
 
 
+class ServiceError(Exception):
+    """A server could not be started; the message is one line saying what to do.
+
+    Defined here, not in services.py, so it is one class even when services.py runs as __main__.
+    """
+
+
 def _nothing(*_args) -> None:
     return None
 
@@ -66,4 +73,8 @@ MOTO = ServerDef(
     ready_timeout=30,
 )
 
-SERVERS: dict[str, ServerDef] = {server.name: server for server in (MOTO,)}
+from include.local.servers.ferretdb import FERRETDB  # noqa: E402  (needs ServerDef above)
+from include.local.servers.kafka import KAFKA  # noqa: E402  (needs ServerDef above)
+from include.local.servers.opensearch import OPENSEARCH  # noqa: E402  (needs ServerDef above)
+
+SERVERS: dict[str, ServerDef] = {server.name: server for server in (MOTO, KAFKA, FERRETDB, OPENSEARCH)}

@@ -23,11 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from include.local.paths import LOG_DIR, RUN_DIR, SERVICES_ENV
-from include.local.server_defs import SERVERS, ServerDef
-
-
-class ServiceError(Exception):
-    """A server could not be started; the message is one line saying what to do."""
+from include.local.server_defs import SERVERS, ServerDef, ServiceError
 
 
 @dataclass

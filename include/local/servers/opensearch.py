@@ -72,7 +72,7 @@ JVM_OPTIONS = (
 
 
 def _fail(what: str) -> Exception:
-    from include.local.services import ServiceError  # not at the top: services imports this module
+    from include.local.server_defs import ServiceError
 
     return ServiceError(f"{NAME}: {what}; see {LOG_FILE}")
 
