@@ -46,6 +46,7 @@ test-fast: setup
 
 bench: setup
 	$(VENV)/python benchmarks/dag_parse.py
+	$(VENV)/python benchmarks/services_start.py
 
 dist: setup
 	$(VENV)/python -m include.dist
