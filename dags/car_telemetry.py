@@ -15,6 +15,8 @@ Silver writes are serialised across all runs (`max_active_tis_per_dag=1`).
 
 from datetime import datetime, timedelta, timezone
 
+from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
@@ -51,13 +53,13 @@ with DAG(
 ) as dag:
     window = task(task_id="resolve_window")(resolve_window)()
 
-    landing_files = landing_sensor(
+    landing_files: S3KeySensor = landing_sensor(
         task_id="wait_for_landing_files",
         bucket=setting("landing_bucket"),
         prefix="car_telemetry/",
     )
 
-    bronze = glue_stage(
+    bronze: GlueJobOperator = glue_stage(
         task_id="bronze",
         job="car_telemetry_bronze",
         script_args={
@@ -68,7 +70,7 @@ with DAG(
         },
     )
 
-    silver = glue_stage(
+    silver: GlueJobOperator = glue_stage(
         task_id="silver",
         job="car_telemetry_silver",
         script_args={"--bronze_path": BRONZE, "--silver_path": SILVER, "--full_rebuild": FULL_REBUILD, **WINDOW_ARGS},
