@@ -23,7 +23,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_job_args(job: str, required: list[str], optional: dict[str, str | None] | None = None, argv=None):
-    parser = _Parser(prog=job, add_help=True)
+    # No abbreviations: an unknown `--bronze` must not silently mean `--bronze_path`.
+    parser = _Parser(prog=job, add_help=True, allow_abbrev=False)
     for name in required:
         parser.add_argument(f"--{name}", required=True)
     for name, default in (optional or {}).items():
