@@ -7,6 +7,7 @@ and registered. Full Airflow logs: .local/logs/demo-*.log.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -22,6 +23,8 @@ PIPELINES = {
 
 
 def main() -> int:
+    # The Airflow import (for settings) routes boto's INFO chatter to the console; the summary is the point.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     needed = sorted({server for servers, _ in PIPELINES.values() for server in servers})
     already_running = {name for name in needed if services.read_running(name)}
     started_at = time.monotonic()
