@@ -6,6 +6,7 @@ running (`make services-up`) are left running.
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -51,6 +52,7 @@ def spark():
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # its goodbye lines hit closed log streams
     session.stop()
 
 

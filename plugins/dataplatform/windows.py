@@ -27,8 +27,9 @@ def window_params() -> dict[str, Param]:
             type=["null", "string"],
             format="date-time",
             title="Window start (UTC)",
-            description="Optional explicit window start, ISO-8601 (2025-10-29T14:00:00Z). "
-            "Leave empty to process the run's data interval. Needs window_end.",
+            description="Optional explicit window start, ISO-8601 (2025-10-29T14:00:00Z), on a boundary of "
+            "the DAG's schedule (the hour, for an hourly DAG). Leave empty to process the run's data "
+            "interval. Needs window_end.",
         ),
         "window_end": Param(
             None,
