@@ -47,6 +47,7 @@ test-fast: setup
 bench: setup
 	$(VENV)/python benchmarks/dag_parse.py
 	$(VENV)/python benchmarks/services_start.py
+	$(VENV)/python benchmarks/car_telemetry.py
 
 dist: setup
 	$(VENV)/python -m include.dist

@@ -90,15 +90,18 @@ def split_records(landed: DataFrame) -> DataFrame:
         ~F.coalesce(is_one_value, F.lit(False)), F.lit(NOT_JSON)
     )
     records = (
-        F.when(file_error.isNotNull(), F.array(text))
+        F.when(F.col("file_error").isNotNull(), F.array(text))
         .when(trimmed(text).startswith("["), F.from_json(text, RAW_ARRAY))
         .otherwise(F.array(F.element_at(validated, 1)))
     )
-    return landed.select(
+    # Per-file work happens once per file, in its own projection below the explode: in the same
+    # select, Spark would evaluate it above the explode, once per record (quadratic in file size).
+    per_file = landed.withColumn("file_error", file_error).withColumn("records", records)
+    return per_file.select(
         "source_file",
         "ingest_ts",
-        F.posexplode(records).alias("record_index", "record"),
-        file_error.alias("file_error"),
+        F.posexplode("records").alias("record_index", "record"),
+        "file_error",
     )
 
 

@@ -1,0 +1,257 @@
+"""Data for `benchmarks/car_telemetry.py`: landing files at scale, a silver history, a stand-in bronze hour.
+
+The sample generator (`include.sample_data.car_telemetry`) builds each record in Python and is
+meant for tests; here the columns are drawn with numpy and formatted with one template, so a
+million records take seconds. The records have the sample's shape and value ranges:
+- a fleet of `cars` cars, each with a fixed chassis, model, colour and an odometer that only
+  grows with time (`mileage_at`), so history and new readings of a car agree;
+- landing files are JSON arrays of ~1000 readings in arrival order, in nested folders, each
+  with its landing instant (a little after its last reading, inside the hour) as mtime;
+- `late_fraction` of the readings arrive late, from the previous UTC day;
+- with `bad=True`: one truncated and one empty file, and every 100th file carries three refused
+  records (no carChassis, fuelAvailable "thirty", metricTimestamp "yesterday").
+The history is built with Spark straight in the silver layout; the stand-in bronze hour is the
+bronze job's own parse and writer without its per-file checks (see `write_bronze_stand_in`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import car_telemetry_bronze as bronze_job
+import numpy as np
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from datalake import storage
+from datalake.car_telemetry import bronze
+from datalake.car_telemetry.schema import EVENT_PARTITIONS, SILVER_SCHEMA
+from include.sample_data.car_telemetry import COLORS, MODELS
+
+ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8)
+ODOMETER_EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)
+RECORDS_PER_FILE = 1000
+BAD_FILE_EVERY = 100
+# Readings stop this long before the hour ends, and files land at most MAX_LAG_S after their last one.
+READING_MARGIN_S = 300
+MAX_LAG_S = 120
+RECORD = (
+    '{"carChassis": "%s", "model": "%s", "year": %d, "Manufacturer": "%s", "color": "%s", "fuelCapacity": %d, '
+    '"currentMileage": %d, "metrics": {"metricTimestamp": "%s", "fuelAvailable": %.1f, "engineTemperature": %d, '
+    '"batteryVoltage": %.1f, "location": {"latitude": %.4f, "longitude": %.4f}, "trip": {"tripMileage": %.1f, '
+    '"tripFuelLiters": %.2f, "tripTimeMinutes": %d, "tripStartTimestamp": "%s"}}}'
+)
+REFUSALS = (
+    (r'"carChassis": "[^"]*", ', ""),
+    (r'"fuelAvailable": [0-9.]+', '"fuelAvailable": "thirty"'),
+    (r'"metricTimestamp": "[^"]*"', '"metricTimestamp": "yesterday"'),
+)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    chassis: np.ndarray
+    model: np.ndarray
+    year: np.ndarray
+    color: np.ndarray
+    base_km: np.ndarray
+    km_per_hour: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.chassis)
+
+
+@dataclass(frozen=True)
+class Landed:
+    files: int
+    records: int
+    refused: int  # records bronze must refuse
+    bad_files: int  # the truncated and the empty file: one quarantine row each, no record
+
+    @property
+    def quarantined(self) -> int:
+        return self.refused + self.bad_files
+
+
+def fleet(cars: int, seed: int = 7) -> Fleet:
+    rng = np.random.default_rng(seed)
+    letters = ALPHABET[rng.integers(0, len(ALPHABET), size=(cars, 27))]
+    return Fleet(
+        chassis=np.array([row.tobytes().decode() for row in letters]),
+        model=rng.integers(0, len(MODELS), cars),
+        year=rng.integers(2015, 2026, cars),
+        color=rng.integers(0, len(COLORS), cars),
+        base_km=rng.uniform(2_000, 60_000, cars),
+        km_per_hour=rng.uniform(0.5, 6.0, cars),  # the odometer's average growth, parked hours included
+    )
+
+
+def mileage_at(base_km, km_per_hour, epoch_s):
+    """The odometer at a moment: grows with time for every car (works on numpy arrays and Spark columns)."""
+    return base_km + km_per_hour * (epoch_s - ODOMETER_EPOCH.timestamp()) / 3600
+
+
+def _iso(epoch_s: np.ndarray) -> np.ndarray:
+    return np.char.add(np.datetime_as_string(epoch_s.astype("datetime64[s]"), unit="s"), "Z")
+
+
+def _readings(cars: Fleet, rng: np.random.Generator, arrival_s: np.ndarray, event_s: np.ndarray) -> list[str]:
+    n = len(arrival_s)
+    car = rng.integers(0, cars.size, n)
+    model = cars.model[car]
+    capacity = np.array([m[2] for m in MODELS])[model]
+    trip_km = rng.uniform(5, 60, n).round(1)
+    trip_minutes = rng.integers(10, 90, n)
+    columns = (
+        cars.chassis[car],
+        np.array([m[0] for m in MODELS])[model],
+        cars.year[car],
+        np.array([m[1] for m in MODELS])[model],
+        np.array(COLORS)[cars.color[car]],
+        capacity,
+        mileage_at(cars.base_km[car], cars.km_per_hour[car], event_s).round(),
+        _iso(event_s),
+        (capacity * rng.uniform(0.05, 1.0, n)).round(1),
+        rng.integers(80, 106, n),
+        rng.uniform(11.8, 14.4, n),
+        rng.uniform(-23.7, -23.4, n),
+        rng.uniform(-46.8, -46.4, n),
+        trip_km,
+        trip_km / rng.uniform(9, 15, n),
+        trip_minutes,
+        _iso(event_s - trip_minutes * 60),
+    )
+    return [RECORD % row for row in zip(*(column.tolist() for column in columns), strict=True)]
+
+
+def write_landing(
+    root: Path,
+    cars: Fleet,
+    records: int,
+    hour: datetime,
+    *,
+    seed: int = 11,
+    late_fraction: float = 0.0,
+    bad: bool = False,
+    per_file: int = RECORDS_PER_FILE,
+) -> Landed:
+    """`records` readings landing in [hour, hour + 1 h) as JSON-array files of `per_file` records under `root`."""
+    rng = np.random.default_rng(seed)
+    start = hour.timestamp()
+    arrival = np.sort(start + rng.uniform(0, 3600 - READING_MARGIN_S - MAX_LAG_S, records)).astype(np.int64)
+    midnight = int(start) - hour.hour * 3600
+    late = rng.random(records) < late_fraction
+    event = np.where(late, midnight - rng.integers(1, 86_400, records), arrival)
+    texts = _readings(cars, rng, arrival, event)
+    refused = 0
+    files = 0
+    for files, first in enumerate(range(0, records, per_file), start=1):
+        batch = texts[first : first + per_file]
+        if bad and files % BAD_FILE_EVERY == 1 and len(batch) > len(REFUSALS):
+            for index, (pattern, replacement) in enumerate(REFUSALS):
+                batch[index] = re.sub(pattern, replacement, batch[index], count=1)
+            refused += len(REFUSALS)
+        last = int(arrival[min(first + per_file, records) - 1])
+        folder = ("fleet-north", "fleet-south")[files % 2]
+        _land(root / folder / f"{hour:%Y/%m/%d/%H}" / f"batch-{files:05d}.json", "[" + ",\n".join(batch) + "]", last)
+    if bad:
+        middle = int(start) + 1800
+        _land(root / "bad" / "truncated.json", '{"carChassis": "9BWZZZ377VT004251", "model": "Gol", ', middle)
+        _land(root / "bad" / "empty.json", "", middle)
+    return Landed(files=files + 2 * bad, records=records, refused=refused, bad_files=2 * bad)
+
+
+def _land(path: Path, text: str, last_reading_s: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    landed = last_reading_s + 5 + last_reading_s % MAX_LAG_S
+    os.utime(path, (landed, landed))
+
+
+def history(spark: SparkSession, cars: Fleet, last_day: date, days: int, until_hour: int, seed: int = 3) -> DataFrame:
+    """One consolidated silver row per car and day for `days` days up to `last_day`, in SILVER_SCHEMA.
+
+    The last day only has readings before `until_hour` (the hour the benchmark's new rows are from).
+    """
+    columns = (cars.chassis, cars.model, cars.year, cars.color, cars.base_km, cars.km_per_hour)
+    fleet_rows = [
+        (index, chassis, *MODELS[model], year, COLORS[color], base_km, rate)
+        for index, (chassis, model, year, color, base_km, rate) in enumerate(
+            zip(*(c.tolist() for c in columns), strict=True)
+        )
+    ]
+    fleet_df = spark.createDataFrame(
+        fleet_rows,
+        "car long, carChassis string, model string, Manufacturer string, fuelCapacity long, year long, "
+        "color string, base_km double, km_per_hour double",
+    )
+    first_day = datetime.combine(last_day - timedelta(days=days - 1), datetime.min.time(), timezone.utc)
+    readings = spark.range(cars.size * days).select(
+        (F.col("id") % cars.size).alias("car"), (F.col("id") / cars.size).cast("int").alias("day")
+    )
+    span = F.when(F.col("day") == days - 1, until_hour * 3600).otherwise(86_400)
+    event_s = F.lit(first_day.timestamp()) + F.col("day") * 86_400 + (F.rand(seed) * span).cast("long")
+    trip_km = F.round(F.rand(seed + 1) * 55 + 5, 1)
+    trip_liters = F.round(trip_km / (F.rand(seed + 2) * 6 + 9), 2)
+    fuel = F.round(F.col("fuelCapacity") * (F.rand(seed + 3) * 0.95 + 0.05), 1)
+    trip_minutes = (F.rand(seed + 4) * 80 + 10).cast("int")
+    columns = {
+        "currentMileage": F.round(mileage_at(F.col("base_km"), F.col("km_per_hour"), event_s)),
+        "metrics_metricTimestamp": F.timestamp_seconds(event_s),
+        "metrics_fuelAvailable": fuel,
+        "metrics_engineTemperature": (F.rand(seed + 5) * 26 + 80).cast("int"),
+        "metrics_batteryVoltage": F.round(F.rand(seed + 6) * 2.6 + 11.8, 1),
+        "metrics_location_latitude": F.round(F.rand(seed + 7) * 0.3 - 23.7, 4),
+        "metrics_location_longitude": F.round(F.rand(seed + 8) * 0.4 - 46.8, 4),
+        "metrics_trip_tripMileage": trip_km,
+        "metrics_trip_tripFuelLiters": trip_liters,
+        "metrics_trip_tripTimeMinutes": trip_minutes,
+        "metrics_trip_tripStartTimestamp": F.timestamp_seconds(event_s - trip_minutes * 60),
+        "ingest_ts": F.timestamp_seconds(event_s + 5 + event_s % MAX_LAG_S),
+        "source_file": F.format_string(
+            "file:/landing/fleet-north/%s/batch-%05d.json",
+            F.date_format(F.timestamp_seconds(event_s), "yyyy/MM/dd/HH"),
+            (F.col("car") % 1000).cast("int"),
+        ),
+        "fuel_level_percentage": F.round(fuel / F.col("fuelCapacity") * 100, 2),
+        "km_per_liter": F.round(trip_km / trip_liters, 2),
+        "event_year": F.year(F.timestamp_seconds(event_s)),
+        "event_month": F.month(F.timestamp_seconds(event_s)),
+        "event_day": F.dayofmonth(F.timestamp_seconds(event_s)),
+    }
+    rows = readings.join(F.broadcast(fleet_df), "car", how="inner").withColumns(columns)
+    return rows.select(*(F.col(field.name).cast(field.dataType).alias(field.name) for field in SILVER_SCHEMA))
+
+
+def write_history(rows: DataFrame, path: Path) -> None:
+    """Laid out as the silver job writes it: one file per event day, sorted by carChassis."""
+    (
+        rows.repartition(*EVENT_PARTITIONS)
+        .sortWithinPartitions("carChassis")
+        .write.mode("overwrite")
+        .partitionBy(*EVENT_PARTITIONS)
+        .parquet(str(path))
+    )
+
+
+def write_bronze_stand_in(spark: SparkSession, landing: Path, bronze_path: Path) -> int:
+    """The bronze hour of `landing` written without the bronze job, for when that job cannot finish in time.
+
+    The job's own reading, parsing and writing; only the split of a file into records is one
+    `from_json` per file (files that are not a JSON array, which bronze would quarantine, yield nothing).
+    """
+    files = storage.list_files(spark, str(landing))
+    records = bronze_job.read_landed(spark, files).select(
+        "source_file",
+        "ingest_ts",
+        F.posexplode(F.from_json("text", bronze.RAW_ARRAY)).alias("record_index", "record"),
+        F.lit(None).cast("string").alias("file_error"),
+    )
+    rows = bronze.to_bronze(bronze.parse_records(records))
+    bronze_job.overwrite_partitions(rows, str(bronze_path), "parquet")
+    return spark.read.parquet(str(bronze_path)).count()
