@@ -12,21 +12,12 @@ from datalake.car_telemetry import bronze
 from datalake.cli import JobError
 from datalake.storage import FileStatus
 from include.sample_data import car_telemetry as sample
+from tests.car_telemetry.expected_schemas import BRONZE_DDL
 
 UTC = timezone.utc
 LANDED = datetime(2025, 10, 29, 14, 20, 5, 123000, tzinfo=UTC)
 LANDED_DDL = "source_file string, ingest_ts timestamp, text string"
 RECORDS_DDL = "source_file string, ingest_ts timestamp, record_index int, record string, file_error string"
-METRICS_DDL = (
-    "struct<metricTimestamp: string, fuelAvailable: double, engineTemperature: double, batteryVoltage: double,"
-    " location: struct<latitude: double, longitude: double>,"
-    " trip: struct<tripMileage: double, tripFuelLiters: double, tripTimeMinutes: double, tripStartTimestamp: string>>"
-)
-BRONZE_DDL = (
-    "carChassis string, model string, year bigint, Manufacturer string, color string, fuelCapacity double,"
-    f" currentMileage double, metrics {METRICS_DDL}, ingest_ts timestamp, source_file string,"
-    " ingest_year int, ingest_month int, ingest_day int, ingest_hour int"
-)
 QUARANTINE_DDL = (
     "source_file string, ingest_ts timestamp, record string, reason string,"
     " ingest_year int, ingest_month int, ingest_day int, ingest_hour int"

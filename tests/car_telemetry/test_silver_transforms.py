@@ -8,19 +8,10 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from datalake.car_telemetry import silver
+from tests.car_telemetry.expected_schemas import BRONZE_DDL
 
 UTC = timezone.utc
 INGESTED = datetime(2025, 10, 29, 14, 20, 5, tzinfo=UTC)
-METRICS_DDL = (
-    "struct<metricTimestamp: string, fuelAvailable: double, engineTemperature: double, batteryVoltage: double,"
-    " location: struct<latitude: double, longitude: double>,"
-    " trip: struct<tripMileage: double, tripFuelLiters: double, tripTimeMinutes: double, tripStartTimestamp: string>>"
-)
-BRONZE_DDL = (
-    "carChassis string, model string, year bigint, Manufacturer string, color string, fuelCapacity double,"
-    f" currentMileage double, metrics {METRICS_DDL}, ingest_ts timestamp, source_file string,"
-    " ingest_year int, ingest_month int, ingest_day int, ingest_hour int"
-)
 FLAT_DDL = (
     "carChassis string, model string, year bigint, Manufacturer string, color string, fuelCapacity double,"
     " currentMileage double, metrics_metricTimestamp string, metrics_fuelAvailable double,"
