@@ -11,11 +11,9 @@ import logging
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
+from dataplatform.catalog import s3_uri
+
 log = logging.getLogger(__name__)
-
-
-def s3_uri(path: str) -> str:
-    return "s3://" + path.removeprefix("s3a://").removeprefix("s3://")
 
 
 def publish_counts(counts_paths: dict[str, str], aws_conn_id: str = "aws_default") -> dict[str, dict]:
