@@ -4,7 +4,8 @@ SHELL := /bin/bash
 VENV := .venv/bin
 LOCAL_ENV := eval "$$($(VENV)/python -m include.local.env)"
 
-.PHONY: help setup demo test test-fast lint format services-up services-down services-status bench dist lock clean
+.PHONY: help setup demo test test-fast lint format services-up services-down services-status airflow airflow-down \
+	land bench dist lock clean
 
 help:
 	@echo "make demo           run every pipeline locally on sample data and print a summary"
@@ -12,6 +13,9 @@ help:
 	@echo "make setup          .venv, Spark jars, local Airflow db (idempotent, cached)"
 	@echo "make services-up    start the local servers, write .local/services.env"
 	@echo "make services-down  stop them"
+	@echo "make airflow        the local servers + Airflow (api-server, scheduler, DAG processor, triggerer) on PostgreSQL"
+	@echo "make airflow-down   stop what make airflow started"
+	@echo "make land PIPELINE=car_telemetry   land sample input for a pipeline into the local servers, now"
 	@echo "make bench          run the benchmarks in benchmarks/"
 	@echo "make dist           build the deployable artifacts in dist/ (plugins.zip, Glue scripts + zip)"
 
@@ -26,6 +30,15 @@ services-down:
 
 services-status: setup
 	@$(VENV)/python -m include.local.services status
+
+airflow: setup
+	@$(VENV)/python -m include.local.airflow up
+
+airflow-down:
+	@if [ -x $(VENV)/python ]; then $(VENV)/python -m include.local.airflow down; else echo "nothing to stop"; fi
+
+land: setup
+	@$(LOCAL_ENV) && $(VENV)/python -m include.local.land $(PIPELINE)
 
 demo: setup
 	@$(VENV)/python -m include.demo
@@ -55,5 +68,5 @@ dist: setup
 lock:
 	uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.lock --no-header
 
-clean: services-down
+clean: airflow-down services-down
 	rm -rf .local dist

@@ -1,4 +1,4 @@
-"""Data for `benchmarks/car_telemetry.py`: landing files at scale, a silver history, a stand-in bronze hour.
+"""Data for `benchmarks/car_telemetry.py`, and DuckDB's bronze (its yardstick) on the same files.
 
 The sample generator (`include.sample_data.car_telemetry`) builds each record in Python and is
 meant for tests; here the columns are drawn with numpy and formatted with one template, so a
@@ -9,9 +9,9 @@ million records take seconds. The records have the sample's shape and value rang
   with its landing instant (a little after its last reading, inside the hour) as mtime;
 - `late_fraction` of the readings arrive late, from the previous UTC day;
 - with `bad=True`: one truncated and one empty file, and every 100th file carries three refused
-  records (no carChassis, fuelAvailable "thirty", metricTimestamp "yesterday").
-The history is built with Spark straight in the silver layout; the stand-in bronze hour is the
-bronze job's own parse and writer without its per-file checks (see `write_bronze_stand_in`).
+  records (no carChassis, fuelAvailable "thirty", metricTimestamp "yesterday");
+- `write_array_file`: one file of a given size, written in slices (never whole in memory).
+The silver history is built with Spark, straight in the silver layout.
 """
 
 from __future__ import annotations
@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import car_telemetry_bronze as bronze_job
+import duckdb
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from datalake import storage
-from datalake.car_telemetry import bronze
-from datalake.car_telemetry.schema import EVENT_PARTITIONS, SILVER_SCHEMA
+from datalake.car_telemetry.schema import EVENT_PARTITIONS, INGEST_PARTITIONS, LANDING_SCHEMA, SILVER_SCHEMA
 from include.sample_data.car_telemetry import COLORS, MODELS
 
 ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8)
@@ -129,17 +128,8 @@ def _readings(cars: Fleet, rng: np.random.Generator, arrival_s: np.ndarray, even
     return [RECORD % row for row in zip(*(column.tolist() for column in columns), strict=True)]
 
 
-def write_landing(
-    root: Path,
-    cars: Fleet,
-    records: int,
-    hour: datetime,
-    *,
-    seed: int = 11,
-    late_fraction: float = 0.0,
-    bad: bool = False,
-    per_file: int = RECORDS_PER_FILE,
-) -> Landed:
+def write_landing(root: Path, cars: Fleet, records: int, hour: datetime, *, seed: int = 11, late_fraction: float = 0.0,
+                  bad: bool = False, per_file: int = RECORDS_PER_FILE) -> Landed:  # fmt: skip
     """`records` readings landing in [hour, hour + 1 h) as JSON-array files of `per_file` records under `root`."""
     rng = np.random.default_rng(seed)
     start = hour.timestamp()
@@ -148,8 +138,7 @@ def write_landing(
     late = rng.random(records) < late_fraction
     event = np.where(late, midnight - rng.integers(1, 86_400, records), arrival)
     texts = _readings(cars, rng, arrival, event)
-    refused = 0
-    files = 0
+    refused = files = 0
     for files, first in enumerate(range(0, records, per_file), start=1):
         batch = texts[first : first + per_file]
         if bad and files % BAD_FILE_EVERY == 1 and len(batch) > len(REFUSALS):
@@ -173,18 +162,36 @@ def _land(path: Path, text: str, last_reading_s: int) -> None:
     os.utime(path, (landed, landed))
 
 
+def write_array_file(path: Path, cars: Fleet, size_bytes: int, hour: datetime, seed: int = 13) -> int:
+    """One landing file of about `size_bytes`: a JSON array of readings of `hour`, written in slices.
+
+    Returns the number of records; the file lands (mtime) inside the hour, after its last reading.
+    """
+    rng, start, records, written = np.random.default_rng(seed), int(hour.timestamp()), 0, 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as out:
+        out.write("[")
+        while written < size_bytes:
+            arrival = start + np.sort(rng.integers(0, 3600 - READING_MARGIN_S - MAX_LAG_S, 20_000))
+            texts = _readings(cars, rng, arrival, arrival)
+            ends = written + np.cumsum([len(text) + 2 for text in texts])
+            texts = texts[: max(1, int(np.searchsorted(ends, size_bytes)) + 1)]
+            out.write(("" if records == 0 else ",\n") + ",\n".join(texts))
+            written, records = int(ends[len(texts) - 1]), records + len(texts)
+        out.write("]")
+    landed = start + 3600 - MAX_LAG_S
+    os.utime(path, (landed, landed))
+    return records
+
+
 def history(spark: SparkSession, cars: Fleet, last_day: date, days: int, until_hour: int, seed: int = 3) -> DataFrame:
     """One consolidated silver row per car and day for `days` days up to `last_day`, in SILVER_SCHEMA.
 
     The last day only has readings before `until_hour` (the hour the benchmark's new rows are from).
     """
-    columns = (cars.chassis, cars.model, cars.year, cars.color, cars.base_km, cars.km_per_hour)
-    fleet_rows = [
-        (index, chassis, *MODELS[model], year, COLORS[color], base_km, rate)
-        for index, (chassis, model, year, color, base_km, rate) in enumerate(
-            zip(*(c.tolist() for c in columns), strict=True)
-        )
-    ]
+    columns = zip(*(c.tolist() for c in (cars.chassis, cars.model, cars.year, cars.color, cars.base_km,
+                                         cars.km_per_hour)), strict=True)  # fmt: skip
+    fleet_rows = [(i, c, *MODELS[m], y, COLORS[k], km, rate) for i, (c, m, y, k, km, rate) in enumerate(columns)]
     fleet_df = spark.createDataFrame(
         fleet_rows,
         "car long, carChassis string, model string, Manufacturer string, fuelCapacity long, year long, "
@@ -214,7 +221,7 @@ def history(spark: SparkSession, cars: Fleet, last_day: date, days: int, until_h
         "metrics_trip_tripStartTimestamp": F.timestamp_seconds(event_s - trip_minutes * 60),
         "ingest_ts": F.timestamp_seconds(event_s + 5 + event_s % MAX_LAG_S),
         "source_file": F.format_string(
-            "file:/landing/fleet-north/%s/batch-%05d.json",
+            "/landing/fleet-north/%s/batch-%05d.json",
             F.date_format(F.timestamp_seconds(event_s), "yyyy/MM/dd/HH"),
             (F.col("car") % 1000).cast("int"),
         ),
@@ -239,19 +246,33 @@ def write_history(rows: DataFrame, path: Path) -> None:
     )
 
 
-def write_bronze_stand_in(spark: SparkSession, landing: Path, bronze_path: Path) -> int:
-    """The bronze hour of `landing` written without the bronze job, for when that job cannot finish in time.
+def _duckdb_type(data_type: T.DataType) -> str:
+    if isinstance(data_type, T.StructType):
+        return "STRUCT(" + ", ".join(f'"{f.name}" {_duckdb_type(f.dataType)}' for f in data_type.fields) + ")"
+    return {T.StringType: "VARCHAR", T.LongType: "BIGINT", T.DoubleType: "DOUBLE"}[type(data_type)]
 
-    The job's own reading, parsing and writing; only the split of a file into records is one
-    `from_json` per file (files that are not a JSON array, which bronze would quarantine, yield nothing).
+
+def duckdb_bronze(landing: Path, out: Path, window: tuple[datetime, datetime]) -> int:
+    """Bronze in DuckDB: the landing files of the window, LANDING_SCHEMA, mtime as ingest_ts, Parquet by ingest hour.
+
+    DuckDB cannot skip a file that is not JSON, so it reads the fleet folders only (not `bad/`); it
+    drops records without a chassis or a reading time, as bronze does. Returns the rows written.
     """
-    files = storage.list_files(spark, str(landing))
-    records = bronze_job.read_landed(spark, files).select(
-        "source_file",
-        "ingest_ts",
-        F.posexplode(F.from_json("text", bronze.RAW_ARRAY)).alias("record_index", "record"),
-        F.lit(None).cast("string").alias("file_error"),
-    )
-    rows = bronze.to_bronze(bronze.parse_records(records))
-    bronze_job.overwrite_partitions(rows, str(bronze_path), "parquet")
-    return spark.read.parquet(str(bronze_path)).count()
+    files = f"{landing}/fleet-*/**/*.json"
+    columns = "{" + ", ".join(f"'{f.name}': '{_duckdb_type(f.dataType)}'" for f in LANDING_SCHEMA.fields) + "}"
+    start, end = (f"TIMESTAMPTZ '{moment.isoformat()}'" for moment in window)
+    parts = ", ".join(f"{part}(ingest_ts)::INTEGER AS {name}" for part, name in
+                      zip(("year", "month", "day", "hour"), INGEST_PARTITIONS, strict=True))  # fmt: skip
+    with duckdb.connect() as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        records = (
+            f"SELECT * EXCLUDE (filename, last_modified), last_modified AS ingest_ts, filename AS source_file "
+            f"FROM read_json('{files}', format = 'array', columns = {columns}, ignore_errors = true, filename = true) "
+            f"JOIN (SELECT filename, last_modified FROM read_blob('{files}')) USING (filename) "
+            f"WHERE last_modified >= {start} AND last_modified < {end} AND trim(carChassis) <> '' "
+            "AND try_cast(trim(metrics.metricTimestamp) AS TIMESTAMPTZ) IS NOT NULL"
+        )
+        return connection.execute(
+            f"COPY (SELECT *, {parts} FROM ({records})) TO '{out}' "
+            f"(FORMAT parquet, PARTITION_BY ({', '.join(INGEST_PARTITIONS)}))"
+        ).fetchall()[0][0]

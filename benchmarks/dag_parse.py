@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from include.local.env import local_env
+
 REPO = Path(__file__).resolve().parents[1]
 DAGS = REPO / "dags"
 EMPTY_DAG = '''"""An empty DAG: the baseline."""
@@ -59,10 +61,7 @@ print(json.dumps({"seconds": time.perf_counter() - started, "dags": len(bag.dags
 
 
 def _env() -> dict[str, str]:
-    sys.path.insert(0, str(REPO))
-    from include.local.env import local_airflow_env
-
-    return {**os.environ, **local_airflow_env(with_services=False)}
+    return {**os.environ, **local_env(with_services=False)}
 
 
 def _run(code: str, *args: str) -> object:

@@ -2,125 +2,128 @@
 
     car_telemetry_bronze.py --landing_path P --bronze_path P --quarantine_path P
                             --window_start 2025-10-29T14:00:00Z --window_end 2025-10-29T15:00:00Z
+                            [--audit_hours 24] [--counts_path P] [--manifest_path P]
 
-Reads the files (sub-folders included) last modified in [window_start, window_end); writes
-`bronze_path/ingest_year=/ingest_month=/ingest_day=/ingest_hour=` (Parquet) and the refused
-records, with their reason, under the same partitions of `quarantine_path` (JSON Lines).
-A rerun replaces the window's hour partitions in both; counts go to `bronze_path/_counts/`.
+Reads the `.json` files (sub-folders included) last modified in [window_start, window_end); writes
+`bronze_path/ingest_year=/ingest_month=/ingest_day=/ingest_hour=` (Parquet) and the refused records,
+with their reason, under the same partitions of `quarantine_path` (JSON Lines). The window's hours
+are replaced as a whole in both (`datalake.tables`), so a rerun gives the same output, and each
+hour's ledger names the files it was built from (`datalake.ledger`). Landing files of the
+`--audit_hours` before the window that no ledger names are reported as `late_files`.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from datalake import storage
+from datalake import landing, ledger, quarantine, storage, tables
 from datalake.car_telemetry import bronze
-from datalake.car_telemetry.schema import INGEST_PARTITIONS, partition_path
-from datalake.cli import JobError, parse_job_args, parse_window, run_job
-from datalake.counts import window_run_name, write_counts
+from datalake.car_telemetry.schema import INGEST_PARTITIONS
+from datalake.cli import JobError, run_job
+from datalake.job import JobRun, JobSpec, WindowRule
+from datalake.locks import table_lock
 from datalake.manifest import table_manifest
-from datalake.session import get_spark
 
-JOB = "car_telemetry_bronze"
-REQUIRED = ["landing_path", "bronze_path", "quarantine_path", "window_start", "window_end"]
+SPEC = JobSpec(
+    name="car_telemetry_bronze",
+    required=("landing_path", "bronze_path", "quarantine_path"),
+    output="bronze_path",
+    optional={"audit_hours": "24"},
+    window=WindowRule(align=timedelta(hours=1), label="an hour"),
+)
+SAMPLE_SIZE = 20
 
 
-def read_landed(spark: SparkSession, files: list[storage.FileStatus]) -> DataFrame:
-    """One (source_file, ingest_ts, text) row per file.
+def by_hour(files: list[storage.FileStatus]) -> dict[datetime, list[storage.FileStatus]]:
+    hours: dict[datetime, list[storage.FileStatus]] = defaultdict(list)
+    for file in files:
+        moment = landing.EPOCH + timedelta(milliseconds=file.modified_ms)
+        hours[moment.replace(minute=0, second=0, microsecond=0)].append(file)
+    return hours
 
-    Spark yields no row for an empty file, so those rows come from the listing.
+
+def audit_hours(run: JobRun) -> int:
+    try:
+        hours = int(run.args.audit_hours)
+    except ValueError:
+        raise JobError(f"--audit_hours must be a whole number of hours, not {run.args.audit_hours!r}") from None
+    if hours < 0:
+        raise JobError(f"--audit_hours must not be negative, not {hours}")
+    return hours
+
+
+def replace_hours(run: JobRun, parsed: DataFrame, files: list[storage.FileStatus]) -> dict:
+    """Stage bronze and quarantine rows, then swap the window's hours (data and ledgers) under the locks.
+
+    Returns the counts read back after the swap: rows in the bronze and quarantine hours, and the
+    bronze hours that hold rows (for the catalog manifest).
     """
-    empty = spark.createDataFrame(
-        [(file.path, file.modified_ms) for file in files if file.size == 0], "source_file string, modified_ms long"
-    ).select("source_file", F.timestamp_millis("modified_ms").alias("ingest_ts"), F.lit("").alias("text"))
-    non_empty = [file.path for file in files if file.size > 0]
-    if not non_empty:
-        return empty
-    texts = spark.read.text(non_empty, wholetext=True).select(
-        F.col("_metadata.file_path").alias("source_file"),
-        F.col("_metadata.file_modification_time").alias("ingest_ts"),
-        F.col("value").alias("text"),
+    bronze_path, quarantine_path = run.args.bronze_path, run.args.quarantine_path
+    hours = tables.hours_between(*run.window)
+    owned = [bronze.hour_partition(hour) for hour in hours]
+    # No shuffle: each read slice writes its own file per hour (a busy hour gets a few files, in parallel).
+    bronze_staging = tables.stage(
+        bronze.to_bronze(parsed), bronze_path, run.run_name, INGEST_PARTITIONS, ["source_file"], shuffle=False
     )
-    return texts.unionByName(empty)
-
-
-def overwrite_partitions(df: DataFrame, path: str, file_format: str) -> None:
-    """Replace exactly the partitions present in `df`; one file per partition."""
-    (
-        df.repartition(*INGEST_PARTITIONS)
-        .sortWithinPartitions("source_file")
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic")
-        .partitionBy(*INGEST_PARTITIONS)
-        .format(file_format)
-        .save(path)
-    )
-
-
-def replace_window(
-    spark: SparkSession, rows: DataFrame, path: str, file_format: str, written: set, hours: list
-) -> None:
-    """Overwrite the window's hours that have rows; delete its other hours, which an earlier run may have filled.
-
-    Stale hours are deleted only once the write has succeeded, so a failed rerun leaves the earlier output whole.
-    """
-    if written:
-        overwrite_partitions(rows, path, file_format)
-    for hour in hours:
-        partition = bronze.hour_partition(hour)
-        if tuple(partition.values()) not in written:
-            storage.delete(spark, partition_path(path, partition))
-
-
-def window_counts(summary: list, files: list, window: tuple, bronze_rows: DataFrame) -> dict:
-    """The counts JSON: read = written + quarantined; the reasons; the bronze partitions written (for the catalog)."""
-    accepted = [row for row in summary if row.reason is None]
-    reasons: dict[str, int] = {}
-    for row in summary:
-        if row.reason is not None:
-            reasons[row.reason] = reasons.get(row.reason, 0) + row["count"]
-    partitions = sorted({tuple(row[name] for name in INGEST_PARTITIONS) for row in accepted})
-    return {
-        "job": JOB,
-        "window_start": window[0].isoformat(),
-        "window_end": window[1].isoformat(),
-        "files_read": len(files),
-        "read": sum(row["count"] for row in summary),
-        "written": sum(row["count"] for row in accepted),
-        "quarantined": sum(reasons.values()),
-        "superseded": 0,
-        "quarantine_reasons": dict(sorted(reasons.items())),
-        "table": table_manifest(
-            bronze_rows, INGEST_PARTITIONS, [dict(zip(INGEST_PARTITIONS, p, strict=True)) for p in partitions]
-        ),
-    }
+    refused_staging = tables.stage(
+        bronze.to_quarantine(parsed), quarantine_path, run.run_name, INGEST_PARTITIONS,
+        ["source_file", "record_index"], "json", shuffle=False,
+    )  # fmt: skip
+    files_of_hour = by_hour(files)
+    with table_lock(bronze_path, SPEC.name), table_lock(quarantine_path, SPEC.name):
+        for path in (bronze_path, quarantine_path):
+            tables.remove_leftovers(run.spark, path)
+        filled = tables.swap_partitions(run.spark, bronze_path, bronze_staging, owned)
+        tables.swap_partitions(run.spark, quarantine_path, refused_staging, owned)
+        for hour, partition in zip(hours, owned, strict=True):
+            ledger.write(run.spark, bronze_path, partition, files_of_hour.get(hour, []))
+        return {
+            "written": tables.count_partitions(run.spark, bronze_path, owned, "parquet"),
+            "quarantined": tables.count_partitions(run.spark, quarantine_path, owned, "json"),
+            "filled": filled,
+        }
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = parse_job_args(JOB, REQUIRED, argv=argv)
-    window = parse_window(args.window_start, args.window_end)
-    bronze.require_hour_aligned(*window)
-    spark = get_spark(JOB)
-    if not storage.exists(spark, args.landing_path):
-        raise JobError(f"--landing_path {args.landing_path} does not exist")
+    run = SPEC.parse(argv)
+    lookback = timedelta(hours=audit_hours(run))
+    run.start_spark()
+    listed = landing.list_files(run.require_input("landing_path"))
+    files = [f for f in landing.files_in_window(listed, *run.window) if landing.is_landing_file(f.path)]
+    ignored = sorted(
+        f.path for f in landing.files_in_window(listed, *run.window) if not landing.is_landing_file(f.path)
+    )
 
-    files = bronze.window_files(storage.list_files(spark, args.landing_path), *window)
-    parsed = bronze.parse_records(bronze.split_records(read_landed(spark, files))).persist()
-    summary = bronze.with_ingest_partitions(parsed).groupBy("reason", *INGEST_PARTITIONS).count().collect()
-    bronze_rows = bronze.to_bronze(parsed)
-    hours = bronze.window_hours(*window)
-    for rows, path, file_format, refused in (
-        (bronze_rows, args.bronze_path, "parquet", False),
-        (bronze.to_quarantine(parsed), args.quarantine_path, "json", True),
-    ):
-        written = {tuple(row[name] for name in INGEST_PARTITIONS) for row in summary if bool(row.reason) == refused}
-        replace_window(spark, rows, path, file_format, written, hours)
+    parsed = bronze.parse_records(landing.with_ingest_ts(landing.read_records(run.spark, files))).persist()
+    read = parsed.count()
+    files_with_pieces = parsed.select(F.countDistinct("source_file")).first()[0]
+    reasons = quarantine.reason_counts(parsed)
+    stored = replace_hours(run, parsed, files)
+    schema_of_bronze = bronze.to_bronze(parsed).limit(0)
     parsed.unpersist()
 
-    counts = window_counts(summary, files, window, bronze_rows)
-    write_counts(spark, args.bronze_path, window_run_name(*window), counts)
-    return counts
+    earlier = [f for f in landing.files_in_window(listed, run.window[0] - lookback, run.window[0])
+               if landing.is_landing_file(f.path)]  # fmt: skip
+    counts = {
+        "files_read": len(files),
+        "files_without_records": len(files) - files_with_pieces,
+        "files_ignored": len(ignored),
+        "files_ignored_sample": ignored[:SAMPLE_SIZE],
+        "read": read,
+        "written": stored["written"],
+        "quarantined": stored["quarantined"],
+        "superseded": 0,
+        "quarantine_reasons": reasons,
+        **ledger.late_files(run.spark, run.args.bronze_path, by_hour(earlier), bronze.hour_partition),
+    }
+    if counts["late_files"]:
+        print(f"WARNING: {counts['late_files']} landing file(s) of the {lookback} before the window were never "
+              f"read: rerun the windows {counts['late_windows']}", flush=True)  # fmt: skip
+    return run.finish(counts, table_manifest(schema_of_bronze, INGEST_PARTITIONS, stored["filled"]))
 
 
 if __name__ == "__main__":

@@ -2,111 +2,104 @@
 
     car_telemetry_silver.py --bronze_path P --silver_path P
                             --window_start 2025-10-29T14:00:00Z --window_end 2025-10-29T15:00:00Z
-                            [--full_rebuild false]
+                            [--full_rebuild false] [--counts_path P] [--manifest_path P]
 
-Reads only the bronze partitions `ingest_year=/ingest_month=/ingest_day=/ingest_hour=` of the window
-and only the silver days (`event_year=/event_month=/event_day=`) its rows fall on, so an hourly run
-costs what its new data and those days cost, not the whole table. With `--full_rebuild true` the
-touched days are rebuilt from the window's bronze alone (for rebuilding a date range).
+Incremental (the default): reads only the bronze hours of the window and only the silver days
+(`event_year=/event_month=/event_day=`) its rows fall on, merges them, and replaces those days, so
+an hourly run costs what its new data and those days cost, not the whole table.
 
-The merged rows are written to `silver_path/_staging/<window>/` first and the silver days are then
-overwritten from there: the days are never overwritten by a plan that is still reading them.
-Counts, with the catalog manifest under "table", go to `silver_path/_counts/`.
+`--full_rebuild true` takes event days as its unit: the window must be whole UTC days, and each of
+them is rebuilt from every bronze row of that day, whatever hour it landed in (a scan of bronze,
+filtered on the reading's timestamp). Rows the days held before are counted as `replaced`.
+
+The job holds the silver table's lock (and bronze's, so no bronze rerun swaps an hour under it)
+from its first read to its commit: two runs over the same days cannot lose each other's rows.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from datetime import timedelta
 
-from datalake import storage
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from datalake import tables
 from datalake.car_telemetry import bronze, silver
-from datalake.car_telemetry.schema import BRONZE_SCHEMA, EVENT_PARTITIONS, SILVER_SCHEMA, partition_path
-from datalake.cli import JobError, parse_job_args, parse_window, run_job
-from datalake.counts import window_run_name, write_counts
+from datalake.car_telemetry.schema import BRONZE_SCHEMA, EVENT_PARTITIONS, SILVER_SCHEMA
+from datalake.cli import parse_flag, run_job
+from datalake.job import JobRun, JobSpec, WindowRule
+from datalake.locks import table_lock
 from datalake.manifest import table_manifest
-from datalake.session import get_spark
 
-JOB = "car_telemetry_silver"
-REQUIRED = ["bronze_path", "silver_path", "window_start", "window_end"]
-OPTIONAL = {"full_rebuild": "false"}
-STAGING_DIR = "_staging"
-
-
-def parse_flag(name: str, value: str) -> bool:
-    if value.strip().lower() not in ("true", "false"):
-        raise JobError(f"--{name} must be true or false, not {value!r}")
-    return value.strip().lower() == "true"
+SPEC = JobSpec(
+    name="car_telemetry_silver",
+    required=("bronze_path", "silver_path"),
+    output="silver_path",
+    optional={"full_rebuild": "false"},
+    window=WindowRule(align=timedelta(hours=1), label="an hour"),
+)
+DAY = timedelta(days=1)
 
 
-def read_partitions(spark: SparkSession, base: str, partitions: list[dict], schema) -> DataFrame:
-    """The rows of exactly these partitions of the table at `base` (missing ones are skipped)."""
-    paths = [partition_path(base, partition) for partition in partitions]
-    present = [path for path in paths if storage.exists(spark, path)]
-    if not present:
-        return spark.createDataFrame([], schema)
-    return spark.read.schema(schema).option("basePath", base).parquet(*present)
+def window_days(run: JobRun) -> list[dict[str, int]]:
+    """A full rebuild's days: the window must be whole UTC days."""
+    WindowRule(align=DAY, label="a UTC midnight (a full rebuild takes whole event days)").check(*run.window)
+    start, end = run.window
+    days = [start + DAY * index for index in range((end - start) // DAY)]
+    return [dict(zip(EVENT_PARTITIONS, (day.year, day.month, day.day), strict=True)) for day in days]
 
 
-def overwrite_days(rows: DataFrame, path: str) -> None:
-    """Replace exactly the event days present in `rows` (one file per day); other days are not touched."""
-    (
-        rows.repartition(*EVENT_PARTITIONS)
-        .sortWithinPartitions("carChassis")
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic")
-        .partitionBy(*EVENT_PARTITIONS)
-        .parquet(path)
+def rebuild_input(run: JobRun, days: list[dict[str, int]]) -> DataFrame:
+    """Every bronze row whose reading falls on one of `days` (string prefilter for Parquet pushdown, then exact)."""
+    start, end = run.window
+    loose_from, loose_to = f"{start - DAY:%Y-%m-%d}", f"{end + DAY:%Y-%m-%d}"
+    all_bronze = run.spark.read.schema(BRONZE_SCHEMA).option("basePath", run.args.bronze_path)
+    readings = all_bronze.parquet(run.args.bronze_path).where(
+        F.col("metrics.metricTimestamp").between(loose_from, loose_to)
     )
+    wanted = F.struct(*(F.col(name) for name in EVENT_PARTITIONS)).isin(
+        [F.struct(*(F.lit(day[name]) for name in EVENT_PARTITIONS)) for day in days]
+    )
+    return silver.to_silver(readings).where(wanted)
 
 
-def stage(spark: SparkSession, rows: DataFrame, staging: str) -> DataFrame:
-    """Materialise `rows` in a staging folder (overwritten by a rerun) and read them back from there."""
-    rows.write.mode("overwrite").parquet(staging)
-    return spark.read.schema(SILVER_SCHEMA).parquet(staging)
+def merge(run: JobRun, full_rebuild: bool) -> tuple[DataFrame, dict, list]:
+    """The ranked rows to write, the input counts, and the days this run owns."""
+    spark, silver_path = run.spark, run.args.silver_path
+    if full_rebuild:
+        days = window_days(run)
+        incoming = rebuild_input(run, days)
+        existing = spark.createDataFrame([], SILVER_SCHEMA)
+        counts = {"replaced": tables.count_partitions(spark, silver_path, days, "parquet"), "read_existing": 0}
+    else:
+        hours = [bronze.hour_partition(hour) for hour in tables.hours_between(*run.window)]
+        incoming = silver.to_silver(tables.read_partitions(spark, run.args.bronze_path, hours, BRONZE_SCHEMA)).persist()
+        days = silver.touched_days(incoming.select(*EVENT_PARTITIONS).distinct().collect())
+        existing = tables.read_partitions(spark, silver_path, days, SILVER_SCHEMA) if days else incoming.limit(0)
+        counts = {"replaced": 0, "read_existing": existing.count()}
+    ranked = silver.ranked(incoming, existing).persist()
+    counts["read"] = ranked.count() - counts["read_existing"]
+    counts["superseded"] = ranked.where(F.col("_rank") > 1).count()
+    return ranked, counts, days
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = parse_job_args(JOB, REQUIRED, OPTIONAL, argv=argv)
-    window = parse_window(args.window_start, args.window_end)
-    full_rebuild = parse_flag("full_rebuild", args.full_rebuild)
-    spark = get_spark(JOB)
-
-    hours = [bronze.hour_partition(hour) for hour in bronze.window_hours(*window)]
-    incoming = silver.to_silver(read_partitions(spark, args.bronze_path, hours, BRONZE_SCHEMA)).persist()
-    day_counts = incoming.groupBy(*EVENT_PARTITIONS).count().collect()
-    days = silver.touched_days(day_counts)
-    existing = (
-        spark.createDataFrame([], SILVER_SCHEMA)
-        if full_rebuild or not days
-        else read_partitions(spark, args.silver_path, days, SILVER_SCHEMA)
-    )
-    read_existing = existing.count()
-
-    written_rows = incoming.limit(0)
-    if days:
-        staging = f"{args.silver_path.rstrip('/')}/{STAGING_DIR}/{window_run_name(*window)}"
-        written_rows = stage(spark, silver.consolidate(incoming, existing), staging)
-        overwrite_days(written_rows, args.silver_path)
-    written = written_rows.count()
-    incoming.unpersist()
-    if days:
-        storage.delete(spark, staging)
-
-    read = sum(row["count"] for row in day_counts) + read_existing
-    counts = {
-        "job": JOB,
-        "window_start": window[0].isoformat(),
-        "window_end": window[1].isoformat(),
-        "full_rebuild": full_rebuild,
-        "read": read,
-        "read_existing": read_existing,
-        "written": written,
-        "quarantined": 0,
-        "superseded": read - written,
-        "table": table_manifest(written_rows, EVENT_PARTITIONS, days),
-    }
-    write_counts(spark, args.silver_path, window_run_name(*window), counts)
-    return counts
+    run = SPEC.parse(argv)
+    full_rebuild = parse_flag("full_rebuild", run.args.full_rebuild)
+    if full_rebuild:
+        window_days(run)  # refuse a partial day before Spark starts
+    run.start_spark()
+    bronze_path, silver_path = run.require_input("bronze_path"), run.args.silver_path
+    with table_lock(silver_path, SPEC.name), table_lock(bronze_path, SPEC.name):
+        tables.remove_leftovers(run.spark, silver_path, stale_after_s=0)  # silver stages only under its lock
+        ranked, counts, days = merge(run, full_rebuild)
+        staging = tables.stage(silver.best_rows(ranked), silver_path, run.run_name, EVENT_PARTITIONS, ["carChassis"])
+        filled = tables.swap_partitions(run.spark, silver_path, staging, days)
+        counts["written"] = tables.count_partitions(run.spark, silver_path, days, "parquet")
+        ranked.unpersist()
+    counts.update(full_rebuild=full_rebuild, quarantined=0)
+    schema_of_silver = run.spark.createDataFrame([], SILVER_SCHEMA)
+    return run.finish(counts, table_manifest(schema_of_silver, EVENT_PARTITIONS, filled))
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ import os
 
 import pytest
 
-from include.local.env import local_airflow_env
+from include.local.env import airflow_connections, local_env
 
 # Before anything imports Airflow: the checkout's local Airflow home, DAGs and plugins
 # (never ~/airflow); local servers are added per test by the fixtures below.
-for _key, _value in local_airflow_env(with_services=False).items():
+for _key, _value in local_env(with_services=False).items():
     os.environ.setdefault(_key, _value)
 
 from include.local import services  # noqa: E402
@@ -83,6 +83,6 @@ def mongo_env() -> dict[str, str]:
 @pytest.fixture
 def aws_env(moto_env, monkeypatch) -> dict[str, str]:
     """For one test: boto3, Airflow's AWS hooks and local Spark all point at the moto server."""
-    for key, value in moto_env.items():
+    for key, value in {**moto_env, **airflow_connections(moto_env)}.items():
         monkeypatch.setenv(key, value)
     return moto_env

@@ -7,16 +7,21 @@ import zipfile
 from include.dist import DIST, build
 
 
-def test_build_lays_out_mwaa_and_glue_artifacts():
-    build()
+def test_build_lays_out_mwaa_and_versioned_glue_artifacts():
+    build("v123")
     with zipfile.ZipFile(DIST / "plugins.zip") as plugins:
         names = set(plugins.namelist())
-    assert "dataplatform/__init__.py" in names  # MWAA puts the zip root on sys.path
-    assert "dataplatform/glue.py" in names
-    with zipfile.ZipFile(DIST / "glue" / "datalake.zip") as datalake:
+    # MWAA puts the zip root on sys.path; the loader must not import dataplatform/*.py under bare names.
+    assert {".airflowignore", "dataplatform/__init__.py", "dataplatform/glue.py"} <= names
+    assert {"datalake/__init__.py", "datalake/conventions.py"} <= names, "the shared naming rules"
+    assert not {name for name in names if name.startswith("datalake/") and "conventions" not in name
+                and not name.endswith("__init__.py")}, "no Spark code in plugins.zip"  # fmt: skip
+    with zipfile.ZipFile(DIST / "glue" / "v123" / "datalake.zip") as datalake:
         names = set(datalake.namelist())
-    assert {"datalake/__init__.py", "datalake/session.py", "datalake/cli.py"} <= names
+    assert {"datalake/__init__.py", "datalake/session.py", "datalake/json_records.py"} <= names
+    assert not any("__pycache__" in name for name in names)
     assert (DIST / "dags" / "car_telemetry.py").is_file()
     assert (DIST / "requirements.txt").read_text().startswith("--constraint")
-    assert (DIST / "glue" / "scripts" / "car_telemetry_bronze.py").is_file()
-    assert (DIST / "glue" / "scripts" / "car_telemetry_silver.py").is_file()
+    assert sorted(path.name for path in (DIST / "glue" / "v123" / "scripts").iterdir()) == [
+        "car_telemetry_bronze.py", "car_telemetry_silver.py",
+    ]  # fmt: skip

@@ -7,7 +7,7 @@ import os
 import subprocess
 import time
 
-from include.local.env import local_airflow_env
+from include.local.env import local_env
 from include.local.paths import LOG_DIR, VENV_BIN
 
 
@@ -18,7 +18,7 @@ class DemoError(Exception):
 def run_dag(dag_id: str, conf: dict, label: str) -> float:
     """`airflow dags test DAG --conf ...`; its whole log goes to .local/logs/demo-<label>.log."""
     log_file = LOG_DIR / f"demo-{label}.log"
-    env = {**os.environ, **local_airflow_env(), "PLATFORM": "local"}
+    env = {**os.environ, **local_env(), "PLATFORM": "local"}
     started = time.monotonic()
     with open(log_file, "w") as log:
         result = subprocess.run(

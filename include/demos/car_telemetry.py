@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 
+from datalake.conventions import DEFAULTS, window_run_name
 from include.demos.airflow_run import run_dag
 from include.local.lake import clear_prefix, read_json, read_rows
 from include.sample_data.car_telemetry import as_objects, generate
 
-LANDING_BUCKET, LAKE_BUCKET = "dp-landing", "dp-lake"
+LANDING_BUCKET, LAKE_BUCKET = DEFAULTS["landing_bucket"], DEFAULTS["lake_bucket"]
 SILVER = f"{LAKE_BUCKET}/silver/car_telemetry"
 SAMPLE_COLUMNS = [
     "carChassis", "Manufacturer", "color", "event_year", "event_month", "event_day",
@@ -33,7 +34,9 @@ def _upload(files) -> int:
 def _report(label: str, run_name: str, seconds: float) -> list[str]:
     bronze = read_json(LAKE_BUCKET, f"bronze/car_telemetry/_counts/{run_name}.json")
     silver = read_json(LAKE_BUCKET, f"silver/car_telemetry/_counts/{run_name}.json")
-    partitions = boto3.client("glue").get_partitions(DatabaseName="dataplatform", TableName="silver_car_telemetry")
+    partitions = boto3.client("glue").get_partitions(
+        DatabaseName=DEFAULTS["glue_database"], TableName="car_telemetry_silver"
+    )
     registered = sorted("-".join(p["Values"]) for p in partitions["Partitions"])
     reasons = bronze.get("quarantine_reasons", {})
     return [
@@ -42,7 +45,7 @@ def _report(label: str, run_name: str, seconds: float) -> list[str]:
         f"written {bronze['written']}, quarantined {bronze['quarantined']}",
         *(f"      quarantined {count} x {reason}" for reason, count in sorted(reasons.items())),
         f"    silver: rows read {silver['read']}, written {silver['written']}, superseded {silver['superseded']}",
-        f"    catalog partitions (dataplatform.silver_car_telemetry): {', '.join(registered)}",
+        f"    catalog partitions (dataplatform.car_telemetry_silver): {', '.join(registered)}",
     ]
 
 
@@ -53,7 +56,7 @@ def run() -> list[str]:
     landed = _upload(generate(cars=5, records_per_car=6, seed=7, start=start - timedelta(hours=1), bad=True))
     end = _hour(datetime.now(timezone.utc)) + timedelta(hours=1)
     window = {"window_start": f"{start:%Y-%m-%dT%H:%M:%SZ}", "window_end": f"{end:%Y-%m-%dT%H:%M:%SZ}"}
-    run_name = f"{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}"
+    run_name = window_run_name(start, end)
     lines = [f"car_telemetry: window [{window['window_start']}, {window['window_end']}), {landed} landing files"]
     lines += _report("run 1: the hour's landing files", run_name, run_dag("car_telemetry", window, "car_telemetry-1"))
 

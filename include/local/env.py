@@ -1,30 +1,48 @@
-"""The environment of a local Airflow: where its home, DAGs and plugins are, and the servers.
+"""The environment of local mode: Airflow's home, DAGs and plugins, local Spark, and the servers.
 
-    eval "$(.venv/bin/python -m include.local.env)"   # what the Makefile does before airflow
+    eval "$(.venv/bin/python -m include.local.env)"   # what the Makefile does before airflow or a job
 
-Values already in the environment win, so `PLATFORM=mwaa make ...` still means mwaa.
+One place builds it, and every local tool uses it: the Makefile, the local Glue runner's jobs,
+the tests, the demo and the benchmarks. `.local/services.env` (written by `services.py`) is read
+here and nowhere else. Values already in the environment win, so `PLATFORM=mwaa make ...` still
+means mwaa.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+from urllib.parse import quote
 
-from include.local.paths import AIRFLOW_HOME, REPO_ROOT, SERVICES_ENV, VENV_BIN
+from dotenv import dotenv_values
+
+from include.local.paths import AIRFLOW_HOME, CACHE_DIR, REPO_ROOT, SERVICES_ENV, VENV_BIN
+
+LOCAL_SPARK_MASTER = "local[2]"
 
 
 def services_env() -> dict[str, str]:
+    """The running local servers' endpoints (empty when none runs)."""
     if not SERVICES_ENV.is_file():
         return {}
-    env = {}
-    for line in SERVICES_ENV.read_text().splitlines():
-        key, separator, value = line.partition("=")
-        if separator and not key.startswith("#"):
-            env[key.strip()] = value.strip()
-    return env
+    return {key: value for key, value in dotenv_values(SERVICES_ENV).items() if value is not None}
 
 
-def local_airflow_env(with_services: bool = True) -> dict[str, str]:
+def airflow_connections(services: dict[str, str]) -> dict[str, str]:
+    """Airflow connections for the local servers, as `AIRFLOW_CONN_*` (no secrets: moto's dummy keys)."""
+    connections = {}
+    endpoint = services.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        connections["AIRFLOW_CONN_AWS_DEFAULT"] = (
+            f"aws://{services['AWS_ACCESS_KEY_ID']}:{services['AWS_SECRET_ACCESS_KEY']}@/"
+            f"?region_name={services.get('AWS_DEFAULT_REGION', 'us-east-1')}&endpoint_url={quote(endpoint, safe='')}"
+        )
+    return connections
+
+
+def local_env(with_services: bool = True) -> dict[str, str]:
+    """Everything local mode needs, for Airflow and for a Glue script run by hand."""
+    services = services_env() if with_services else {}
     defaults = {
         "AIRFLOW_HOME": str(AIRFLOW_HOME),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
@@ -35,12 +53,17 @@ def local_airflow_env(with_services: bool = True) -> dict[str, str]:
         "PLATFORM": "local",
         "DATAPLATFORM_SPARK_JOBS_DIR": str(REPO_ROOT / "spark_jobs"),
         "DATAPLATFORM_SPARK_PYTHON": str(VENV_BIN / "python"),
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "plugins")]),
+        "DATAPLATFORM_SPARK_MASTER": LOCAL_SPARK_MASTER,
+        "DATAPLATFORM_CACHE": str(CACHE_DIR),
+        # moto shows an object the instant its upload starts: no in-flight uploads to wait for, and a
+        # run of the current hour may start on the files already there (-1: do not wait for the close).
+        "AIRFLOW_VAR_DATAPLATFORM_LANDING_SETTLE_SECONDS": "-1",
+        **services,
+        **airflow_connections(services),
     }
-    env = {**defaults, **(services_env() if with_services else {})}
-    return {key: os.environ.get(key, value) if key != "PYTHONPATH" else value for key, value in env.items()}
+    return {key: os.environ.get(key, value) for key, value in defaults.items()}
 
 
 if __name__ == "__main__":
-    for key, value in local_airflow_env().items():
+    for key, value in local_env().items():
         print(f"export {key}={shlex.quote(value)}")

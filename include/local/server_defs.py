@@ -1,17 +1,16 @@
-"""The local servers: how each is prepared (installed, cached), started, probed and described.
+"""What a local server is: how it is prepared (installed, cached), started, probed and described.
 
-A server is a `ServerDef`; `services.py` starts them in dependency order and writes the
-union of their `env()` into `.local/services.env`.
+Each server module in `include/local/servers/` defines one `ServerDef`; the registry is
+`include.local.servers.SERVERS`; `services.py` starts and stops them.
 """
 
 from __future__ import annotations
 
+import signal
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from include.local.paths import VENV_BIN
 
 LOOPBACK = "127.0.0.1"
 AWS_REGION = "us-east-1"
@@ -38,8 +37,9 @@ class ServerDef:
     prepare: Callable[[], None] = _nothing
     after_start: Callable[[dict[str, int]], None] = _nothing
     extra_env: Callable[[dict[str, int]], dict[str, str]] = field(default=lambda ports: {})
+    run_as: Callable[[], str | None] = _nothing  # the system user to run as, None for the current one
+    stop_signal: int = signal.SIGTERM
     ready_timeout: float = 60
-    needs: tuple[str, ...] = ()
 
 
 def http_answers(url: str, timeout: float = 2) -> bool:
@@ -50,31 +50,3 @@ def http_answers(url: str, timeout: float = 2) -> bool:
         return error.code < 500
     except (urllib.error.URLError, OSError):
         return False
-
-
-def _moto_after_start(ports: dict[str, int]) -> None:
-    from include.local.aws_bootstrap import bootstrap
-
-    bootstrap(f"http://{LOOPBACK}:{ports['port']}")
-
-
-MOTO = ServerDef(
-    name="moto",
-    ports=("port",),
-    command=lambda ports: [str(VENV_BIN / "moto_server"), "-H", LOOPBACK, "-p", str(ports["port"])],
-    is_ready=lambda ports: http_answers(f"http://{LOOPBACK}:{ports['port']}/moto-api/"),
-    env=lambda ports: {
-        "AWS_ENDPOINT_URL": f"http://{LOOPBACK}:{ports['port']}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": AWS_REGION,
-    },
-    after_start=_moto_after_start,
-    ready_timeout=30,
-)
-
-from include.local.servers.ferretdb import FERRETDB  # noqa: E402  (needs ServerDef above)
-from include.local.servers.kafka import KAFKA  # noqa: E402  (needs ServerDef above)
-from include.local.servers.opensearch import OPENSEARCH  # noqa: E402  (needs ServerDef above)
-
-SERVERS: dict[str, ServerDef] = {server.name: server for server in (MOTO, KAFKA, FERRETDB, OPENSEARCH)}

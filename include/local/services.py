@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from include.local.paths import LOG_DIR, RUN_DIR, SERVICES_ENV
-from include.local.server_defs import SERVERS, ServerDef, ServiceError
+from include.local.server_defs import ServerDef, ServiceError
+from include.local.servers import SERVERS
 
 
 @dataclass
@@ -63,21 +64,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wanted_port(server: ServerDef, port_name: str) -> int | None:
+    """`<NAME>_<PORT>` from the environment (validated), or None to pick a free port."""
+    variable = f"{server.name}_{port_name}".upper()
+    wanted = os.environ.get(variable)
+    if not wanted:
+        return None
+    if not wanted.strip().isdigit() or not 0 < int(wanted) < 65536:
+        raise ServiceError(f"{server.name}: {variable}={wanted!r} is not a port number (1-65535); fix or unset it")
+    if not port_is_free(int(wanted)):
+        raise ServiceError(
+            f"{server.name}: port {wanted} ({variable}) is already in use; "
+            f"free it or unset {variable} to pick a free port"
+        )
+    return int(wanted)
+
+
 def _choose_ports(server: ServerDef) -> dict[str, int]:
-    ports = {}
-    for port_name in server.ports:
-        variable = f"{server.name}_{port_name}".upper()
-        wanted = os.environ.get(variable)
-        if wanted:
-            if not port_is_free(int(wanted)):
-                raise ServiceError(
-                    f"{server.name}: port {wanted} ({variable}) is already in use; "
-                    f"free it or unset {variable} to pick a free port"
-                )
-            ports[port_name] = int(wanted)
-        else:
-            ports[port_name] = free_port()
-    return ports
+    return {name: _wanted_port(server, name) or free_port() for name in server.ports}
 
 
 def read_running(name: str) -> Running | None:
@@ -92,9 +96,9 @@ def read_running(name: str) -> Running | None:
     return running
 
 
-def _stop_process_group(pid: int, timeout: float = 20) -> None:
+def _stop_process_group(pid: int, stop_signal: int = signal.SIGTERM, timeout: float = 20) -> None:
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, stop_signal)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + timeout
@@ -108,14 +112,19 @@ def _stop_process_group(pid: int, timeout: float = 20) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _start(server: ServerDef) -> Running:
+def start_server(server: ServerDef, env: dict[str, str] | None = None, ports: dict[str, int] | None = None) -> Running:
+    """Start one server unless it already runs and answers; wait until it is ready.
+
+    `env` is the environment to start it with (default: this process's); `ports` its ports, when
+    the caller had to choose them first (default: free ones, or `<NAME>_<PORT>`).
+    """
     running = read_running(server.name)
     if running and server.is_ready(running.ports):
         return running
     if running:  # alive but not answering: a stale process from a crashed run
         stop(server.name)
     server.prepare()
-    ports = _choose_ports(server)
+    ports = ports or _choose_ports(server)
     log_file = LOG_DIR / f"{server.name}.log"
     argv = server.command(ports)
     with open(log_file, "ab") as log:
@@ -125,10 +134,12 @@ def _start(server: ServerDef) -> Running:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ, **server.extra_env(ports)},
+            env={**(os.environ if env is None else env), **server.extra_env(ports)},
+            user=server.run_as(),
         )
     running = Running(name=server.name, pid=process.pid, ports=ports)
-    running.state_file.write_text(json.dumps({"pid": process.pid, "ports": ports}))
+    state = {"pid": process.pid, "ports": ports, "stop_signal": int(server.stop_signal)}
+    running.state_file.write_text(json.dumps(state))
     deadline = time.monotonic() + server.ready_timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -142,52 +153,38 @@ def _start(server: ServerDef) -> Running:
     raise ServiceError(f"{server.name} did not become ready within {server.ready_timeout:.0f}s; see {log_file}")
 
 
-def _waves(names: list[str]) -> list[list[ServerDef]]:
-    """Group servers so that each wave only needs servers from earlier waves."""
-    pending = {name: SERVERS[name] for name in names}
-    done: set[str] = set()
-    waves = []
-    while pending:
-        wave = [s for s in pending.values() if set(s.needs) <= done]
-        waves.append(wave)
-        for server in wave:
-            done.add(server.name)
-            del pending[server.name]
-    return waves
-
-
-def _with_dependencies(names: list[str]) -> list[str]:
-    wanted: list[str] = []
-    for name in names:
-        if name not in SERVERS:
-            raise ServiceError(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
-        for dependency in (*SERVERS[name].needs, name):
-            if dependency not in wanted:
-                wanted.append(dependency)
-    return wanted
-
-
 def ensure_up(names: list[str] | None = None) -> dict[str, str]:
-    """Start the named servers (all by default) unless they already run; return their env."""
+    """Start the named servers (all by default) unless they already run; return their env.
+
+    Every `<NAME>_PORT` is checked before anything starts; if any server fails, the ones this
+    call started are stopped again, whatever the failure.
+    """
+    names = list(SERVERS if names is None else names)
+    unknown = [name for name in names if name not in SERVERS]
+    if unknown:
+        raise ServiceError(f"unknown server(s) {', '.join(unknown)}; known: {', '.join(SERVERS)}")
+    for name in names:
+        if not read_running(name):
+            for port_name in SERVERS[name].ports:
+                _wanted_port(SERVERS[name], port_name)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
-    started: list[str] = []
+    already = {name for name in names if read_running(name)}
     try:
-        for wave in _waves(_with_dependencies(names or list(SERVERS))):
-            with ThreadPoolExecutor(max_workers=len(wave)) as pool:
-                results = [pool.submit(_start, server) for server in wave]
-                errors = []
-                for server, result in zip(wave, results, strict=True):
-                    try:
-                        result.result()
-                        started.append(server.name)
-                    except ServiceError as error:
-                        errors.append(str(error))
-                if errors:
-                    raise ServiceError("; ".join(errors))
-    except ServiceError:
-        for name in started:
-            stop(name)
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            results = {name: pool.submit(start_server, SERVERS[name]) for name in names}
+        errors = []
+        for result in results.values():
+            try:
+                result.result()
+            except ServiceError as error:
+                errors.append(str(error))
+        if errors:
+            raise ServiceError("; ".join(errors))
+    except BaseException:
+        for name in names:
+            if name not in already:
+                stop(name)
         raise
     return write_env()
 
@@ -213,13 +210,14 @@ def stop(name: str) -> bool:
     running = read_running(name)
     state_file = RUN_DIR / f"{name}.json"
     if running:
-        _stop_process_group(running.pid)
+        stop_signal = json.loads(state_file.read_text()).get("stop_signal", signal.SIGTERM)
+        _stop_process_group(running.pid, stop_signal)
     state_file.unlink(missing_ok=True)
     return running is not None
 
 
 def down(names: list[str] | None = None) -> list[str]:
-    stopped = [name for name in reversed(list(names or SERVERS)) if stop(name)]
+    stopped = [name for name in reversed(list(SERVERS if names is None else names)) if stop(name)]
     if any(read_running(name) for name in SERVERS):
         write_env()
     else:

@@ -35,19 +35,24 @@ if [ "$(cat "$STAMPS/deps" 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > "$STAMPS/deps"
 fi
 
-CACHE=${DATAPLATFORM_CACHE:-$HOME/.cache/dataplatform}
+# The project's packages (include, plugins/dataplatform, spark_jobs/datalake) importable from this
+# venv wherever it runs (Airflow, jobs, tests, benchmarks): no sys.path edits anywhere else.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\n' "$PWD" "$PWD/plugins" "$PWD/spark_jobs" > "$site/dataplatform-checkout.pth"
+
+eval "$(.venv/bin/python -m include.local.env)"
+CACHE=$DATAPLATFORM_CACHE
 mkdir -p "$CACHE"
 jars_hash=$(grep -E 'PACKAGE' spark_jobs/datalake/session.py | sha256sum | cut -c1-16)
 if [ "$(cat "$CACHE/jars.stamp" 2>/dev/null)" != "$jars_hash" ]; then
   say "resolving Spark connector jars from Maven Central into $CACHE/ivy (once per machine)"
-  (cd spark_jobs && ../.venv/bin/python -m datalake.session) > .local/logs/jars.log 2>&1 \
+  .venv/bin/python -m datalake.session > .local/logs/jars.log 2>&1 \
     || fail "could not resolve the Spark connector jars; see .local/logs/jars.log"
   echo "$jars_hash" > "$CACHE/jars.stamp"
 fi
 
 if [ ! -f .local/airflow/airflow.db ]; then
   say "creating the local Airflow database in .local/airflow"
-  eval "$(.venv/bin/python -m include.local.env)"
   .venv/bin/airflow db migrate > .local/logs/airflow-db.log 2>&1 \
     || fail "airflow db migrate failed; see .local/logs/airflow-db.log"
 fi

@@ -1,10 +1,10 @@
 """Keep the Glue Data Catalog in step with what the jobs wrote.
 
 `GlueCatalogPartitionsOperator` is the everyday path: a job that writes a partitioned table
-stores `datalake.manifest.table_manifest` under the key "table" of its counts JSON, and this
-operator registers exactly those partitions (and any new columns) without crawling S3, so
-its cost depends on the run, not on the size of the table. For first-time discovery of data
-nobody wrote a manifest for, see `dataplatform.crawler.GlueCrawlerSyncOperator`.
+stores its manifest (`datalake.manifest.table_manifest`) at `<output>/_manifests/<run>.json`,
+and this operator registers exactly those partitions (and any new columns) without crawling
+S3, so its cost depends on the run, not on the size of the table. For discovering data whose
+schema nobody here writes, see `dataplatform.crawler.GlueCrawlerSyncOperator`.
 
 Both talk to whatever `AWS_ENDPOINT_URL` / the AWS connection points at: Glue in `mwaa`
 mode, the moto server in `local` mode.
@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.exceptions import AirflowException
 from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -93,16 +93,13 @@ def same_storage(existing: dict, wanted: dict) -> bool:
 
 
 def read_manifest(text: str, path: str) -> dict:
-    """The "table" entry of a counts JSON (or a bare manifest), checked for shape."""
+    """A job's table manifest, checked for shape."""
     try:
-        document = json.loads(text)
+        manifest = json.loads(text)
     except json.JSONDecodeError as error:
         raise CatalogSyncError(f"manifest {path} is not JSON: {error}") from None
-    manifest = document.get("table", document) if isinstance(document, dict) else None
     if not isinstance(manifest, dict) or not {"columns", "partition_keys", "partitions"} <= manifest.keys():
-        raise CatalogSyncError(
-            f"{path} has no table manifest: expected a key 'table' with columns, partition_keys and partitions"
-        )
+        raise CatalogSyncError(f"{path} is not a table manifest: expected columns, partition_keys and partitions")
     key_names = [key["Name"] for key in manifest["partition_keys"]]
     for partition in manifest["partitions"]:
         if set(partition) != set(key_names):
@@ -138,7 +135,7 @@ class GlueCatalogPartitionsOperator(BaseOperator):
     :param database: Glue database (created if missing).
     :param table: Glue table (created if missing).
     :param table_location: S3 URI of the table root (`s3://` or `s3a://`).
-    :param manifest_path: S3 URI of the counts JSON the job wrote (`<output>/_counts/<run>.json`).
+    :param manifest_path: S3 URI of the manifest the job wrote (`<output>/_manifests/<run>.json`).
     :param aws_conn_id: Airflow AWS connection.
     :param region_name: AWS region; the connection's or boto3's default if not given.
     """

@@ -3,30 +3,31 @@
 Nothing here is read at DAG import time. `platform_mode()` is called when a task runs;
 `setting()` returns a Jinja template that Airflow renders when a task runs, so a deployment
 changes buckets or roles with Airflow Variables (`dataplatform_<name>`), never a DAG edit.
+The defaults themselves live in `datalake.conventions.DEFAULTS`, shared with the Glue jobs
+and the local tooling.
 """
 
 from __future__ import annotations
 
 import os
 
-from airflow.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException
+
+from datalake.conventions import DEFAULTS
 
 PLATFORM_ENV = "PLATFORM"
 MODES = ("local", "mwaa")
 DEFAULT_MODE = "local"
-
-# Defaults for the settings a deployment may override with a Variable `dataplatform_<name>`.
-DEFAULTS = {
-    "landing_bucket": "dp-landing",
-    "lake_bucket": "dp-lake",
-    "artifacts_bucket": "dp-artifacts",
-    "glue_iam_role": "dataplatform-glue",
-    "glue_database": "dataplatform",
-}
+# Set by MWAA in every Airflow container (scheduler, worker, webserver, ...).
+MWAA_COMPONENT_ENV = "MWAA_AIRFLOW_COMPONENT"
 
 
 class PlatformConfigError(AirflowException):
     """A configuration value is missing or wrong; the message says how to fix it."""
+
+
+def on_mwaa() -> bool:
+    return bool(os.environ.get(MWAA_COMPONENT_ENV))
 
 
 def platform_mode() -> str:
@@ -42,6 +43,11 @@ def platform_mode() -> str:
     mode = value.strip().lower()
     if mode not in MODES:
         raise PlatformConfigError(f"unknown PLATFORM {value!r}: set PLATFORM to one of {', '.join(MODES)}")
+    if mode == "local" and on_mwaa():
+        raise PlatformConfigError(
+            "this is an MWAA environment but the platform is 'local': add the Airflow configuration option "
+            "dataplatform.platform = mwaa to the environment"
+        )
     return mode
 
 

@@ -21,6 +21,9 @@ from dataplatform.config import PlatformConfigError
 
 SPARK_JOBS_DIR_ENV = "DATAPLATFORM_SPARK_JOBS_DIR"
 SPARK_PYTHON_ENV = "DATAPLATFORM_SPARK_PYTHON"
+# Read by `datalake.session`: the explicit "run on local PySpark" switch (never set on Glue).
+SPARK_MASTER_ENV = "DATAPLATFORM_SPARK_MASTER"
+DEFAULT_SPARK_MASTER = "local[2]"
 DEFAULT_SPARK_JOBS_DIR = Path(__file__).resolve().parents[2] / "spark_jobs"
 
 
@@ -84,9 +87,11 @@ def run_glue_script_locally(
     argv += glue_argv(job_name, run_id, create_job_kwargs, script_args)
     log.info("Local Glue run %s of %s: %s", run_id, job_name, " ".join(argv))
     last_lines: deque[str] = deque(maxlen=20)
+    env = {**os.environ, SPARK_MASTER_ENV: os.environ.get(SPARK_MASTER_ENV) or DEFAULT_SPARK_MASTER}
     with subprocess.Popen(
         argv,
         cwd=spark_jobs_dir().parent,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

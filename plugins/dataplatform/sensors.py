@@ -1,55 +1,167 @@
-"""Waiting for landing files: the provider's `S3KeySensor`, told which files belong to the window.
+"""Waiting for a window's landing files: an `S3KeySensor` that knows what "the window's files" means.
 
-Landing files are found by last-modified time, so the sensor lists the landing prefix and
-succeeds as soon as one file was modified inside the run's window. A window that closed
-more than `LANDING_GRACE` ago and has no file is skipped at once (with the stages after it):
-an hour without data is normal, and a backfill must not wait on it.
+A landing file belongs to the window its last-modified time falls in, [start, end) to the
+millisecond (`datalake.landing.files_in_window` in the bronze job applies the same rule), at
+any depth under the prefix, and only `*.json` files count. The sensor:
+- succeeds once a file of the window exists and the window closed `settle` ago: S3 shows an
+  object only when its upload completes, but stamps it with the upload's start, so a file may
+  still appear in a closed window for a while (a multipart upload of a big file);
+- skips the run (and the stages after it) once the window closed `grace` ago with no file: an
+  hour without data is normal, and a backfill must not wait on it;
+- fails on anything else (access denied, a wrong bucket, a broken trigger), like any task.
+
+Why not the provider's own waiting: its deferred trigger lists with `Delimiter="/"` (files in
+sub-folders never reach the check) and sends one HEAD per listed object on every poke. Here
+one `ListObjectsV2` walk per poke, without delimiter, reads `LastModified` from the listing
+itself and stops at the first file of the window. The walk is bounded by the landing bucket's
+lifecycle rule (landing objects expire after a few days; bronze keeps the data), not by history.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from dataplatform.windows import RESOLVE_TASK_ID, parse_instant
+from datalake.conventions import parse_instant
+from dataplatform.config import setting
+from dataplatform.windows import RESOLVE_TASK_ID
 
-LANDING_GRACE = timedelta(minutes=15)
-
-
-def _as_utc(value) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
-    return parse_instant("LastModified", str(value))
-
-
-def files_in_window(files: list[dict], start: datetime, end: datetime) -> list[dict]:
-    return [f for f in files if f.get("LastModified") is not None and start <= _as_utc(f["LastModified"]) < end]
+SETTLE = timedelta(minutes=5)
+GRACE = timedelta(minutes=15)
+MAX_GRACE = timedelta(minutes=30)  # the sensor's timeout leaves room for this much
+LANDING_SUFFIX = ".json"
+FOUND, WAIT, EMPTY = "found", "wait", "empty"
 
 
-def landing_files_arrived(files: list[dict], **context) -> bool:
-    """`check_fn` of the landing sensor: True once a file of the window exists; skip when none will."""
+def _utc(value) -> datetime:
+    return value.astimezone(timezone.utc) if isinstance(value, datetime) else parse_instant("LastModified", value)
+
+
+def landing_state(objects: Iterable[dict], start: datetime, end: datetime, now: datetime,
+                  settle: timedelta = SETTLE, grace: timedelta = GRACE) -> str:  # fmt: skip
+    """FOUND, WAIT or EMPTY for the window [start, end), given listed objects (Key, LastModified).
+
+    A negative `settle` does not wait for the window to close (local runs of the current hour).
+    """
+    if settle >= timedelta(0) and now < end + settle:
+        return WAIT
+    for obj in objects:
+        if obj["Key"].lower().endswith(LANDING_SUFFIX) and start <= _utc(obj["LastModified"]) < end:
+            return FOUND
+    return EMPTY if now >= end + grace else WAIT
+
+
+def _window(context) -> tuple[datetime, datetime]:
     window = context["ti"].xcom_pull(task_ids=RESOLVE_TASK_ID)
-    start, end = parse_instant("start", window["start"]), parse_instant("end", window["end"])
-    if files_in_window(files, start, end):
-        return True
-    if datetime.now(timezone.utc) >= end + LANDING_GRACE:
-        raise AirflowSkipException(f"no landing file was modified in [{window['start']}, {window['end']})")
-    return False
+    return parse_instant("start", window["start"]), parse_instant("end", window["end"])
 
 
-def landing_sensor(task_id: str, bucket: str, prefix: str, **kwargs) -> S3KeySensor:
-    return S3KeySensor(
-        task_id=task_id,
-        bucket_name=bucket,
-        bucket_key=f"{prefix.rstrip('/')}/*",
-        wildcard_match=True,
-        metadata_keys=["Key", "LastModified"],
-        check_fn=landing_files_arrived,
-        deferrable=True,
-        poke_interval=60,
-        timeout=int((LANDING_GRACE + timedelta(hours=1)).total_seconds()),
-        soft_fail=True,
-        **kwargs,
-    )
+class LandingWindowTrigger(BaseTrigger):
+    """Lists the landing prefix every `poke_interval` (aiobotocore) until `landing_state` decides."""
+
+    def __init__(self, bucket: str, prefix: str, start: str, end: str, settle_s: float, grace_s: float,
+                 poke_interval: float, aws_conn_id: str | None, region_name: str | None = None):  # fmt: skip
+        super().__init__()
+        self.bucket, self.prefix, self.start, self.end = bucket, prefix, start, end
+        self.settle_s, self.grace_s, self.poke_interval = settle_s, grace_s, poke_interval
+        self.aws_conn_id, self.region_name = aws_conn_id, region_name
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {key: getattr(self, key) for key in ("bucket", "prefix", "start", "end", "settle_s", "grace_s",
+                                                 "poke_interval", "aws_conn_id", "region_name")},
+        )  # fmt: skip
+
+    async def _objects(self, client) -> AsyncIterator[dict]:
+        paginator = client.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for obj in page.get("Contents", []):
+                yield obj
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        start, end = parse_instant("start", self.start), parse_instant("end", self.end)
+        settle, grace = timedelta(seconds=self.settle_s), timedelta(seconds=self.grace_s)
+        hook = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        try:
+            async with await hook.get_async_conn() as client:
+                while True:
+                    objects = [obj async for obj in self._objects(client)]
+                    state = landing_state(objects, start, end, datetime.now(timezone.utc), settle, grace)
+                    if state != WAIT:
+                        yield TriggerEvent({"status": state})
+                        return
+                    await asyncio.sleep(self.poke_interval)
+        except Exception as error:  # reported to the task, which fails with it
+            yield TriggerEvent({"status": "error", "message": f"{type(error).__name__}: {error}"})
+
+
+class LandingFilesSensor(S3KeySensor):
+    """`S3KeySensor` over `s3://<bucket>/<prefix>**.json` for the run's window (see the module doc).
+
+    `settle_seconds` and `grace_seconds` are settings (templates), so local mode, where an upload is
+    visible the instant it starts, can wait less than production.
+    """
+
+    template_fields = (*S3KeySensor.template_fields, "settle_seconds", "grace_seconds")
+
+    def __init__(self, *, bucket_name: str, prefix: str, settle_seconds: str | int = setting("landing_settle_seconds"),
+                 grace_seconds: str | int = setting("landing_grace_seconds"), **kwargs):  # fmt: skip
+        kwargs.setdefault("poke_interval", 60)
+        kwargs.setdefault("timeout", int((MAX_GRACE + timedelta(minutes=20)).total_seconds()))
+        super().__init__(bucket_name=bucket_name, bucket_key=f"{prefix}*", wildcard_match=True,
+                         deferrable=True, **kwargs)  # fmt: skip
+        self.prefix = prefix
+        self.settle_seconds, self.grace_seconds = settle_seconds, grace_seconds
+
+    @property
+    def settle(self) -> timedelta:
+        return timedelta(seconds=int(self.settle_seconds))
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(seconds=min(int(self.grace_seconds), MAX_GRACE.total_seconds()))
+
+    def poke(self, context) -> bool:
+        start, end = _window(context)
+        bucket = self.bucket_name
+        pages = self.hook.get_conn().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=self.prefix)
+        objects = (obj for page in pages for obj in page.get("Contents", []))
+        state = landing_state(objects, start, end, datetime.now(timezone.utc), self.settle, self.grace)
+        return self._decide(state, context)
+
+    def _decide(self, state: str, context) -> bool:
+        if state == EMPTY:
+            start, end = _window(context)
+            raise AirflowSkipException(f"no landing file under s3://{self.bucket_name}/{self.prefix} was modified in "
+                                       f"[{start:%Y-%m-%dT%H:%M:%SZ}, {end:%Y-%m-%dT%H:%M:%SZ})")  # fmt: skip
+        return state == FOUND
+
+    def _defer(self) -> None:
+        raise NotImplementedError("LandingFilesSensor defers from execute(), which knows the window")
+
+    def execute(self, context) -> None:
+        if self.poke(context):
+            return
+        start, end = _window(context)
+        self.defer(
+            timeout=timedelta(seconds=self.timeout),
+            trigger=LandingWindowTrigger(
+                bucket=str(self.bucket_name), prefix=self.prefix, start=start.isoformat(), end=end.isoformat(),
+                settle_s=self.settle.total_seconds(), grace_s=self.grace.total_seconds(),
+                poke_interval=float(self.poke_interval), aws_conn_id=self.aws_conn_id, region_name=self.region_name,
+            ),
+            method_name="execute_complete",
+        )  # fmt: skip
+
+    def execute_complete(self, context, event: dict[str, Any]) -> None:
+        if event["status"] == "error":
+            raise AirflowException(f"waiting for landing files failed: {event['message']}")
+        self._decide(event["status"], context)

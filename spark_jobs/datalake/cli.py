@@ -1,16 +1,41 @@
-"""Argument parsing and error reporting shared by every job's `main()`.
+"""A job's command line: its declared arguments, Glue's own, and nothing else.
 
-Glue appends its own arguments (`--JOB_NAME`, `--JOB_RUN_ID`, `--TempDir`, `--enable-*`, ...),
-so jobs parse with `parse_known_args` and ignore what they do not declare. A wrong argument
-or a missing input ends the job with one `error: ...` line and exit code 2, not a traceback.
+Glue starts a script with its own arguments mixed in (`--JOB_NAME`, `--JOB_RUN_ID`, `--TempDir`,
+`--enable-metrics`, ...). Those are accepted and ignored; any other argument the job does not
+declare is an error, so a misspelt `--full-rebuild` cannot silently run a different job than
+the one asked for. A wrong argument or a missing input ends the job with one `error: ...` line
+and exit code 2, before Spark starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
-from collections.abc import Callable
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Mapping
+
+# Arguments Glue passes to every script (job parameters it sets itself, and DefaultArguments with
+# special meaning). Upper-case names (`--JOB_NAME`, `--WORKFLOW_RUN_ID`, ...) are all Glue's.
+GLUE_ARGUMENTS = frozenset(
+    {
+        "--TempDir",
+        "--job-bookmark-option",
+        "--job-language",
+        "--scriptLocation",
+        "--conf",
+        "--datalake-formats",
+        "--spark-event-logs-path",
+        "--encryption-type",
+        "--user-jars-first",
+        "--disable-proxy-v2",
+        "--additional-python-modules",
+        "--python-modules-installer-option",
+        "--auto-scale-within-microbatch",
+    }
+)
+GLUE_PREFIXES = ("--enable-", "--extra-", "--continuous-log-", "--executor-", "--glue-")
+GLUE_RESERVED = re.compile(r"^--[A-Z][A-Z0-9_]*$")
 
 
 class JobError(Exception):
@@ -22,34 +47,48 @@ class _Parser(argparse.ArgumentParser):
         raise JobError(f"{self.prog}: {message}")
 
 
-def parse_job_args(job: str, required: list[str], optional: dict[str, str | None] | None = None, argv=None):
-    # No abbreviations: an unknown `--bronze` must not silently mean `--bronze_path`.
-    parser = _Parser(prog=job, add_help=True, allow_abbrev=False)
+def is_glue_argument(name: str) -> bool:
+    return name in GLUE_ARGUMENTS or name.startswith(GLUE_PREFIXES) or bool(GLUE_RESERVED.match(name))
+
+
+def reject_unknown(job: str, argv: Iterable[str], declared: Iterable[str]) -> None:
+    """Fail on any `--name` that is neither declared nor Glue's, suggesting the nearest declared one."""
+    known = {f"--{name}" for name in declared}
+    for token in argv:
+        if not token.startswith("--"):
+            continue
+        name = token.split("=", 1)[0]
+        if name in known or is_glue_argument(name):
+            continue
+        close = difflib.get_close_matches("--" + name[2:].replace("-", "_"), sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else f"; known: {', '.join(sorted(known))}"
+        raise JobError(f"{job}: unknown argument {name}{hint}")
+
+
+def parse_job_args(
+    job: str,
+    required: Iterable[str],
+    optional: Mapping[str, str | None] | None = None,
+    argv: list[str] | None = None,
+) -> argparse.Namespace:
+    argv = sys.argv[1:] if argv is None else argv
+    required, optional = list(required), dict(optional or {})
+    reject_unknown(job, argv, [*required, *optional])
+    # No abbreviations: `--bronze` must not silently mean `--bronze_path`.
+    parser = _Parser(prog=job, add_help=False, allow_abbrev=False)
     for name in required:
         parser.add_argument(f"--{name}", required=True)
-    for name, default in (optional or {}).items():
+    for name, default in optional.items():
         parser.add_argument(f"--{name}", default=default)
     known, _glue_arguments = parser.parse_known_args(argv)
     return known
 
 
-def parse_timestamp(name: str, value: str) -> datetime:
-    """An ISO-8601 timestamp as aware UTC; a naive one is taken as UTC."""
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise JobError(f"--{name} {value!r} is not an ISO-8601 timestamp (e.g. 2025-10-29T14:00:00Z)") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def parse_window(start: str, end: str) -> tuple[datetime, datetime]:
-    window_start = parse_timestamp("window_start", start)
-    window_end = parse_timestamp("window_end", end)
-    if window_end <= window_start:
-        raise JobError(f"--window_end {end} is not after --window_start {start}")
-    return window_start, window_end
+def parse_flag(name: str, value: str) -> bool:
+    lowered = str(value).strip().lower()
+    if lowered not in ("true", "false"):
+        raise JobError(f"--{name} must be true or false, not {value!r}")
+    return lowered == "true"
 
 
 def run_job(main: Callable[[list[str] | None], object], argv: list[str] | None = None) -> None:

@@ -1,26 +1,28 @@
-"""car_telemetry bronze: the window's files, records out of files, the declared schema and the quarantine reasons."""
+"""car_telemetry bronze: the window's files, records parsed with the declared schema, the quarantine reasons."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from pyspark.testing import assertDataFrameEqual
 
+from datalake import landing, tables
 from datalake.car_telemetry import bronze
-from datalake.cli import JobError
 from datalake.storage import FileStatus
 from include.sample_data import car_telemetry as sample
 from tests.car_telemetry.expected_schemas import BRONZE_DDL
 
 UTC = timezone.utc
 LANDED = datetime(2025, 10, 29, 14, 20, 5, 123000, tzinfo=UTC)
-LANDED_DDL = "source_file string, ingest_ts timestamp, text string"
-RECORDS_DDL = "source_file string, ingest_ts timestamp, record_index int, record string, file_error string"
+RECORDS_DDL = (
+    "source_file string, ingest_ts timestamp, record_index bigint, text string, raw binary, file_error string,"
+    " truncated boolean"
+)
 QUARANTINE_DDL = (
-    "source_file string, ingest_ts timestamp, record string, reason string,"
-    " ingest_year int, ingest_month int, ingest_day int, ingest_hour int"
+    "source_file string, ingest_ts timestamp, record_index bigint, record string, record_encoding string,"
+    " record_truncated boolean, reason string, ingest_year int, ingest_month int, ingest_day int, ingest_hour int"
 )
 FULL_RECORD = (
     '{"carChassis": "5ifRW9TfHLs4vS0M8p2nBmbV6Cz", "model": "HB20", "year": 2021, "Manufacturer": "hyundai motor",'
@@ -44,14 +46,19 @@ def test_window_files_are_those_modified_in_start_inclusive_end_exclusive():
         FileStatus("s3://l/last_ms.json", at(14, 59, 59, 999), 10),
         FileStatus("s3://l/at_end.json", at(15), 10),
     ]
-    selected = bronze.window_files(
+    selected = landing.files_in_window(
         files, datetime(2025, 10, 29, 14, tzinfo=UTC), datetime(2025, 10, 29, 15, tzinfo=UTC)
     )
     assert [file.path for file in selected] == ["s3://l/at_start.json", "s3://l/inside.json", "s3://l/last_ms.json"]
 
 
+def test_only_json_files_are_landing_files():
+    names = ["a.json", "b.JSON", "c.txt", "d.json.tmp", "e", "f[1].json"]
+    assert [name for name in names if landing.is_landing_file(f"s3://l/{name}")] == ["a.json", "b.JSON", "f[1].json"]
+
+
 def test_window_hours_and_their_partitions():
-    hours = bronze.window_hours(datetime(2025, 10, 31, 22, tzinfo=UTC), datetime(2025, 11, 1, 1, tzinfo=UTC))
+    hours = tables.hours_between(datetime(2025, 10, 31, 22, tzinfo=UTC), datetime(2025, 11, 1, 1, tzinfo=UTC))
     assert [bronze.hour_partition(hour) for hour in hours] == [
         {"ingest_year": 2025, "ingest_month": 10, "ingest_day": 31, "ingest_hour": 22},
         {"ingest_year": 2025, "ingest_month": 10, "ingest_day": 31, "ingest_hour": 23},
@@ -59,66 +66,13 @@ def test_window_hours_and_their_partitions():
     ]
 
 
-@pytest.mark.parametrize(
-    ("start", "end"),
-    [
-        (datetime(2025, 10, 29, 14, 30, tzinfo=UTC), datetime(2025, 10, 29, 15, tzinfo=UTC)),
-        (datetime(2025, 10, 29, 14, tzinfo=UTC), datetime(2025, 10, 29, 14, 0, 1, tzinfo=UTC)),
-    ],
-)
-def test_a_window_that_cuts_an_hour_is_refused(start, end):
-    with pytest.raises(JobError, match="not on the hour"):
-        bronze.require_hour_aligned(start, end)
-
-
-def test_split_records_gives_one_row_per_record_or_per_file_that_is_not_json(spark):
-    landed = spark.createDataFrame(
-        [
-            ("s3://l/one.json", LANDED, '{"carChassis": "A"}'),
-            ("s3://l/array.json", LANDED, '[{"carChassis": "B"}, {"carChassis": "C"}]'),
-            ("s3://l/mixed.json", LANDED, '[{"a": 1}, 7, "x", null]'),
-            ("s3://l/no_records.json", LANDED, "[]"),
-            ("s3://l/scalar.json", LANDED, "42"),
-            ("s3://l/bom.json", LANDED, '\ufeff{"carChassis": "A"}'),
-            ("s3://l/empty.json", LANDED, ""),
-            ("s3://l/blank.json", LANDED, " \n\t"),
-            ("s3://l/broken.json", LANDED, '{"carChassis": '),
-            ("s3://l/trailing.json", LANDED, '{"a": 1} x'),
-            ("s3://l/lines.json", LANDED, '{"a": 1}\n{"a": 2}'),
-            ("s3://l/commas.json", LANDED, '{"a": 1}, {"a": 2}'),
-            ("s3://l/array_trailing.json", LANDED, '[{"a": 1}] ]'),
-        ],
-        LANDED_DDL,
-    )
-    expected = spark.createDataFrame(
-        [
-            ("s3://l/one.json", LANDED, 0, '{"carChassis":"A"}', None),
-            ("s3://l/array.json", LANDED, 0, '{"carChassis":"B"}', None),
-            ("s3://l/array.json", LANDED, 1, '{"carChassis":"C"}', None),
-            ("s3://l/mixed.json", LANDED, 0, '{"a":1}', None),
-            ("s3://l/mixed.json", LANDED, 1, "7", None),
-            ("s3://l/mixed.json", LANDED, 2, "x", None),
-            ("s3://l/mixed.json", LANDED, 3, None, None),
-            ("s3://l/scalar.json", LANDED, 0, "42", None),
-            ("s3://l/bom.json", LANDED, 0, '{"carChassis":"A"}', None),
-            ("s3://l/empty.json", LANDED, 0, "", "empty file"),
-            ("s3://l/blank.json", LANDED, 0, " \n\t", "empty file"),
-            ("s3://l/broken.json", LANDED, 0, '{"carChassis": ', "not valid JSON"),
-            ("s3://l/trailing.json", LANDED, 0, '{"a": 1} x', "not valid JSON"),
-            ("s3://l/lines.json", LANDED, 0, '{"a": 1}\n{"a": 2}', "not valid JSON"),
-            ("s3://l/commas.json", LANDED, 0, '{"a": 1}, {"a": 2}', "not valid JSON"),
-            ("s3://l/array_trailing.json", LANDED, 0, '[{"a": 1}] ]', "not valid JSON"),
-        ],
-        RECORDS_DDL,
-    )
-    assertDataFrameEqual(bronze.split_records(landed), expected)
-
-
 def _records(spark, *rows):
+    """One landing record per row: (text, or bytes that are not UTF-8, file-level error from the splitter)."""
     return spark.createDataFrame(
-        [(f"s3://l/{index}.json", LANDED, 0, record, error) for index, (record, error) in enumerate(rows)],
+        [(f"s3://l/{index}.json", LANDED, 0, *((record, None) if isinstance(record, str) else (None, record)), error,
+          False) for index, (record, error) in enumerate(rows)],
         RECORDS_DDL,
-    )
+    )  # fmt: skip
 
 
 def test_records_that_fit_become_bronze_rows_with_numbers_as_double_and_unknown_fields_dropped(spark):
@@ -155,7 +109,7 @@ def test_records_that_fit_become_bronze_rows_with_numbers_as_double_and_unknown_
 
 TS = '"metricTimestamp": "2025-10-29T14:03:22Z"'
 REFUSED = [
-    # (record text, file-level error from split_records, the reason expected in quarantine)
+    # (record, file-level error from the splitter, the reason expected in quarantine)
     ('{"carChassis": "A", "metrics": {%s, "fuelAvailable": "thirty"}}' % TS, None,
      "does not fit schema: metrics.fuelAvailable"),
     ('{"carChassis": "B", "fuelCapacity": "50", "metrics": {%s}}' % TS, None, "does not fit schema: fuelCapacity"),
@@ -171,8 +125,13 @@ REFUSED = [
      "metrics.metricTimestamp is not a timestamp"),
     ('{"carChassis": "I", "metrics": {%s, "trip": {"tripStartTimestamp": "soon"}}}' % TS, None,
      "metrics.trip.tripStartTimestamp is not a timestamp"),
+    ('{"carChassis": "N1", "currentMileage": NaN, "metrics": {%s}}' % TS, None, "NaN or Infinity is not a JSON number"),
+    ('{"carChassis": "N2", "metrics": {%s, "fuelAvailable": -Infinity}}' % TS, None,
+     "NaN or Infinity is not a JSON number"),
+    ('{"carChassis": "J", "metrics": {%s}' % TS, None, "not valid JSON"),
     ("7", None, "not a JSON object"),
-    (None, None, "not a JSON object"),
+    ('"x"', None, "not a JSON object"),
+    ("null", None, "not a JSON object"),
     ("[1]", None, "not a JSON object"),
     ('{"carChassis": ', "not valid JSON", "not valid JSON"),
     ("", "empty file", "empty file"),
@@ -183,7 +142,7 @@ def test_records_that_do_not_fit_are_quarantined_with_the_reason(spark):
     records = _records(spark, *((record, error) for record, error, _ in REFUSED))
     expected = spark.createDataFrame(
         [
-            (f"s3://l/{index}.json", LANDED, record, reason, 2025, 10, 29, 14)
+            (f"s3://l/{index}.json", LANDED, 0, record, "utf-8", False, reason, 2025, 10, 29, 14)
             for index, (record, _, reason) in enumerate(REFUSED)
         ],
         QUARANTINE_DDL,
@@ -191,6 +150,22 @@ def test_records_that_do_not_fit_are_quarantined_with_the_reason(spark):
     parsed = bronze.parse_records(records)
     assertDataFrameEqual(bronze.to_quarantine(parsed), expected)
     assert bronze.to_bronze(parsed).count() == 0
+
+
+def test_bytes_that_are_not_utf8_are_quarantined_exactly_in_base64(spark):
+    binary = b"\x89PNG\r\n\x1a\n\x00\xff{"
+    records = _records(spark, (binary, "not valid JSON"), (b'{"carChassis": "\xe9"}', None))
+    # (landing.read_records hands the JVM text when a record is UTF-8, its bytes when it is not)
+    expected = spark.createDataFrame(
+        [
+            ("s3://l/0.json", LANDED, 0, base64.b64encode(binary).decode(), "base64", False, "not valid JSON",
+             2025, 10, 29, 14),
+            ("s3://l/1.json", LANDED, 0, base64.b64encode(b'{"carChassis": "\xe9"}').decode(), "base64", False,
+             "not valid UTF-8 text", 2025, 10, 29, 14),
+        ],
+        QUARANTINE_DDL,
+    )  # fmt: skip
+    assertDataFrameEqual(bronze.to_quarantine(bronze.parse_records(records)), expected)
 
 
 def test_ingest_partitions_are_the_utc_hour_the_file_landed(spark):

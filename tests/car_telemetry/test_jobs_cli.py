@@ -10,10 +10,7 @@ a silver `--full_rebuild` of the three hours, and the empty and failing cases.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,44 +20,19 @@ import pyarrow.parquet as pq
 import pytest
 
 from include.sample_data import car_telemetry as sample
+from tests.jobs import GLUE_ARGS, one_error_line, run, succeeded, window_counts, window_manifest
+from tests.jobs import land as land_file
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 UTC = timezone.utc
 H14, H15, H16, H17, H18 = (f"2025-10-29T{hour}:00:00Z" for hour in (14, 15, 16, 17, 18))
-GLUE_ARGS = [
-    "--JOB_NAME",
-    "car_telemetry_bronze",
-    "--JOB_RUN_ID",
-    "jr_1",
-    "--TempDir",
-    "/tmp/t",
-    "--enable-metrics",
-    "true",
-]
-JOB_ENV = {
-    **{key: value for key, value in os.environ.items() if not key.startswith("PYSPARK_GATEWAY")},
-    # Local paths only: an empty endpoint keeps the jobs from loading the S3A jars even when moto runs.
-    "AWS_ENDPOINT_URL": "",
-    "SPARK_SHUFFLE_PARTITIONS": "2",
-    "SPARK_DRIVER_MEMORY": "1g",
-}
+DAY_27, DAY_30 = "2025-10-27T00:00:00Z", "2025-10-30T00:00:00Z"
 
 
-def run(script: str, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(REPO / "spark_jobs" / script), *args]
-    return subprocess.run(command, cwd=REPO, env=JOB_ENV, capture_output=True, text=True, timeout=600, check=False)
-
-
-def run_parallel(*jobs: tuple[str, ...]) -> list[subprocess.CompletedProcess]:
+def run_parallel(*jobs: tuple[str, ...]):
     with ThreadPoolExecutor(len(jobs)) as pool:
         return list(pool.map(lambda job: run(*job), jobs))
-
-
-def succeeded(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert result.returncode == 0, f"{result.args}\n{result.stderr[-4000:]}"
-    return result
 
 
 def reading(car: str, mileage: float, at: str) -> dict:
@@ -72,11 +44,7 @@ def reading(car: str, mileage: float, at: str) -> dict:
 
 
 def land(root: Path, key: str, payload, modified: str) -> None:
-    path = root / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload))
-    stamp = datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()
-    os.utime(path, (stamp, stamp))
+    land_file(root, key, json.dumps(payload), modified)
 
 
 def rows(path: Path) -> list[dict]:
@@ -87,9 +55,7 @@ def files_of(partition: Path) -> list[tuple[str, int]]:
     return sorted((file.name, file.stat().st_mtime_ns) for file in partition.iterdir())
 
 
-def counts(output: Path, start: str, end: str) -> dict:
-    name = f"{start.replace('-', '').replace(':', '')}_{end.replace('-', '').replace(':', '')}"
-    return json.loads((output / "_counts" / f"{name}.json").read_text())
+counts = window_counts
 
 
 def land_scenario(landing: Path) -> None:
@@ -162,10 +128,10 @@ def lake(tmp_path_factory) -> dict:
     lake["quarantine_after_rerun"] = quarantined(lake["copy_quarantine"])
     lake["stray_left"] = stray_hour.exists()
 
-    seed_ghost(lake["silver"], lake["rebuilt_silver"])
+    lake["ghost_rows"] = seed_ghost(lake["silver"], lake["rebuilt_silver"])
     rebuild = ("car_telemetry_silver.py", "--bronze_path", str(lake["bronze"]),
                "--silver_path", str(lake["rebuilt_silver"]),
-               "--window_start", H14, "--window_end", H17, "--full_rebuild", "true")  # fmt: skip
+               "--window_start", DAY_27, "--window_end", DAY_30, "--full_rebuild", "true")  # fmt: skip
     for result in run_parallel(silver_hour[2], rebuild):
         succeeded(result)
     lake["silver_after_backfill"] = rows(lake["silver"])
@@ -177,7 +143,7 @@ def lake(tmp_path_factory) -> dict:
     return lake
 
 
-def seed_ghost(silver: Path, target: Path) -> None:
+def seed_ghost(silver: Path, target: Path) -> int:
     """A silver row on day 29 of `target` that no bronze row backs: a full rebuild must not keep it."""
     day_29 = "event_year=2025/event_month=10/event_day=29"
     table = pq.read_table(next((silver / day_29).glob("*.parquet")))
@@ -191,6 +157,7 @@ def seed_ghost(silver: Path, target: Path) -> None:
     )
     (target / day_29).mkdir(parents=True)
     pq.write_table(ghost.cast(utc_micros), target / day_29 / "part-ghost.parquet")
+    return ghost.num_rows
 
 
 def quarantined(path: Path) -> list[tuple[str, str]]:
@@ -228,7 +195,7 @@ def test_bronze_counts_and_quarantine_reasons(lake):
         "missing metrics.metricTimestamp": 1,
         "not valid JSON": 1,
     }
-    assert hour_15["table"]["partitions"] == [
+    assert window_manifest(lake["bronze"], H15, H16)["partitions"] == [
         {"ingest_year": 2025, "ingest_month": 10, "ingest_day": 29, "ingest_hour": 15}
     ]
     assert [reason for _, reason in lake["quarantine_hourly"]].count("empty file") == 1
@@ -257,13 +224,14 @@ def test_silver_backfill_keeps_one_row_per_car_and_day_with_late_data(lake):
     }
     window_16 = lake["counts_after_backfill"]
     assert {key: window_16[key] for key in ("read", "read_existing", "written", "quarantined", "superseded")} == {
-        "read": 11, "read_existing": 8, "written": 10, "quarantined": 0, "superseded": 1,
+        "read": 3, "read_existing": 8, "written": 10, "quarantined": 0, "superseded": 1,
     }  # fmt: skip
-    assert window_16["table"]["partitions"] == [
+    manifest = window_manifest(lake["silver"], H16, H17)
+    assert manifest["partitions"] == [
         {"event_year": 2025, "event_month": 10, "event_day": 28},
         {"event_year": 2025, "event_month": 10, "event_day": 29},
     ]
-    assert [column["Name"] for column in window_16["table"]["partition_keys"]] == [
+    assert [column["Name"] for column in manifest["partition_keys"]] == [
         "event_year",
         "event_month",
         "event_day",
@@ -274,13 +242,17 @@ def test_silver_rerun_is_identical_and_untouched_days_are_not_rewritten(lake):
     assert lake["silver_after_rerun"] == lake["silver_after_backfill"]
     assert lake["day_27_at_end"] == lake["day_27_after_first_write"], "day 27 was rewritten by a window not touching it"
     empty_window = counts(lake["silver"], H17, H18)
-    assert (empty_window["read"], empty_window["written"], empty_window["table"]["partitions"]) == (0, 0, [])
+    assert (empty_window["read"], empty_window["written"]) == (0, 0)
+    assert window_manifest(lake["silver"], H17, H18)["partitions"] == []
 
 
-def test_a_full_rebuild_replaces_the_days_from_bronze_alone(lake):
-    assert lake["rebuilt"] == lake["silver_after_backfill"], "rebuilding 14:00-17:00 differs from the hourly runs"
-    rebuild = counts(lake["rebuilt_silver"], H14, H17)
-    assert (rebuild["full_rebuild"], rebuild["read_existing"], rebuild["read"], rebuild["written"]) == (True, 0, 17, 11)
+def test_a_full_rebuild_of_whole_days_equals_the_hourly_runs_and_drops_what_bronze_does_not_hold(lake):
+    assert lake["rebuilt"] == lake["silver_after_backfill"], "rebuilding 27-29 Oct differs from the hourly runs"
+    rebuild = counts(lake["rebuilt_silver"], DAY_27, DAY_30)
+    assert {key: rebuild[key] for key in ("full_rebuild", "read_existing", "read", "written", "superseded")} == {
+        "full_rebuild": True, "read_existing": 0, "read": 17, "written": 11, "superseded": 6,
+    }  # fmt: skip
+    assert rebuild["replaced"] == lake["ghost_rows"], "the rows the rebuild replaced are counted"
 
 
 def test_bronze_rerun_of_the_backfill_as_one_window_replaces_its_hours(lake):
@@ -291,24 +263,8 @@ def test_bronze_rerun_of_the_backfill_as_one_window_replaces_its_hours(lake):
     assert (rerun["read"], rerun["written"], rerun["quarantined"]) == (23, 17, 6)
 
 
-def test_every_counts_file_balances(lake):
-    for output in ("bronze", "silver"):
-        for path in sorted((lake[output] / "_counts").glob("*.json")):
-            job_counts = json.loads(path.read_text())
-            accounted = job_counts["written"] + job_counts["quarantined"] + job_counts["superseded"]
-            assert job_counts["read"] == accounted, path
-
-
-def _one_error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.stderr[-3000:]
-    return errors[0]
-
-
 def test_a_missing_landing_path_is_one_error_line(lake):
-    assert "nowhere does not exist" in _one_error_line(lake["missing_landing"])
+    assert "nowhere does not exist" in one_error_line(lake["missing_landing"])
 
 
 @pytest.mark.parametrize(
@@ -321,16 +277,30 @@ def test_a_missing_landing_path_is_one_error_line(lake):
         ("car_telemetry_bronze.py", ["--landing_path", "l", "--bronze_path", "b", "--quarantine_path", "q",
                                      "--window_start", "yesterday", "--window_end", H14], "not an ISO-8601 timestamp"),
         ("car_telemetry_bronze.py", ["--landing_path", "l", "--bronze_path", "b", "--quarantine_path", "q",
-                                     "--window_start", "2025-10-29T14:30:00Z", "--window_end", H15], "not on the hour"),
+                                     "--window_start", "2025-10-29T14:30:00Z", "--window_end", H15],
+         "not on an hour boundary"),
         ("car_telemetry_silver.py", ["--bronze_path", "b", "--window_start", H14, "--window_end", H15],
          "required: --silver_path"),
         ("car_telemetry_silver.py", ["--bronze_path", "b", "--silver_path", "s", "--window_start", H14,
                                      "--window_end", "2025-13-01T00:00:00Z"], "not an ISO-8601 timestamp"),
         ("car_telemetry_silver.py", ["--bronze_path", "b", "--silver_path", "s", "--window_start", H14,
                                      "--window_end", H15, "--full_rebuild", "maybe"], "must be true or false"),
+        ("car_telemetry_silver.py", ["--bronze_path", "b", "--silver_path", "s", "--window_start",
+                                     "2025-10-29T14:30:00Z", "--window_end", H15], "not on an hour boundary"),
+        ("car_telemetry_silver.py", ["--bronze_path", "b", "--silver_path", "s", "--window_start", H14,
+                                     "--window_end", H15, "--full-rebuild", "true"],
+         "unknown argument --full-rebuild (did you mean --full_rebuild?)"),
+        ("car_telemetry_silver.py", ["--bronze_path", "b", "--silver_path", "s", "--window_start", H14,
+                                     "--window_end", H15, "--full_rebuild", "true"], "is not on a UTC midnight"),
+        ("car_telemetry_bronze.py", ["--landing_path", "l", "--bronze_path", "b", "--quarantine_path", "q",
+                                     "--window_start", H14, "--window_end", H15, "--bronze", "x"],
+         "unknown argument --bronze (did you mean --bronze_path?)"),
+        ("car_telemetry_bronze.py", ["--landing_path", "l", "--bronze_path", "b", "--quarantine_path", "q",
+                                     "--window_start", H14, "--window_end", H15, "--audit_hours", "-1"],
+         "--audit_hours must not be negative"),
     ],
 )  # fmt: skip
 def test_bad_arguments_are_one_error_line_and_exit_code_2(script, args, message):
     result = run(script, *args, *GLUE_ARGS)
-    assert message in _one_error_line(result)
+    assert message in one_error_line(result)
     assert result.stderr.strip().count("\n") == 0, "arguments are checked before Spark starts"

@@ -81,6 +81,8 @@ def test_cleanse_trims_strings_fixes_case_and_parses_timestamps_as_utc(spark):
         ("C2", "GENERAL motors", "Branco", "   ", "2025-10-29T14:03:22+03:00", "2025-10-29 13:08:10"),
         ("C3", None, None, None, "2025-10-29T23:59:59.999Z", "not a time"),
         ("C4", "", "", "onix plus", "2025-10-29", None),
+        ("C5", "mercedes-benz", "AZUL", "a-class", "2025-10-29T10:00:00Z", None),
+        ("C6", " ROLLS-royce  motor-CARS ", "x", "y", "2025-10-29T10:00:00Z", None),
     )
     expected = spark.createDataFrame(
         [
@@ -90,6 +92,8 @@ def test_cleanse_trims_strings_fixes_case_and_parses_timestamps_as_utc(spark):
              datetime(2025, 10, 29, 13, 8, 10, tzinfo=UTC)),
             ("C3", None, None, None, datetime(2025, 10, 29, 23, 59, 59, 999000, tzinfo=UTC), None),
             ("C4", None, None, "onix plus", datetime(2025, 10, 29, 0, 0, tzinfo=UTC), None),
+            ("C5", "Mercedes-Benz", "azul", "a-class", datetime(2025, 10, 29, 10, tzinfo=UTC), None),
+            ("C6", "Rolls-Royce Motor-Cars", "x", "y", datetime(2025, 10, 29, 10, tzinfo=UTC), None),
         ],
         "carChassis string, Manufacturer string, color string, model string,"
         " metrics_metricTimestamp timestamp, metrics_trip_tripStartTimestamp timestamp",

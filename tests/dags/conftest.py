@@ -3,6 +3,7 @@ no Variables, no connections, no AWS credentials or endpoint in the environment.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from unittest import mock
@@ -13,13 +14,19 @@ DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 SCRUBBED = ("AWS_", "AIRFLOW_CONN_", "AIRFLOW_VAR_", "PLATFORM", "KAFKA_", "MONGO_", "SEARCH_")
 
 
-@pytest.fixture(scope="session")
-def dagbag():
+@functools.cache
+def load_dagbag():
+    """The project's DagBag, parsed once per test session with nothing configured."""
     from airflow.dag_processing.dagbag import DagBag
 
     clean_env = {key: value for key, value in os.environ.items() if not key.startswith(SCRUBBED)}
     with mock.patch.dict(os.environ, clean_env, clear=True):
         return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    return load_dagbag()
 
 
 class _Variables:

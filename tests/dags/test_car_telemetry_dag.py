@@ -6,9 +6,8 @@ import itertools
 from datetime import datetime, timedelta, timezone
 
 import pendulum
-from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
-from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 
+from dataplatform.sensors import LandingFilesSensor
 from tests.dags.conftest import render
 
 WINDOW = {
@@ -17,6 +16,7 @@ WINDOW = {
     "run_name": "20251029T140000Z_20251029T150000Z",
     "full_rebuild": False,
 }
+RUN = "20251029T140000Z_20251029T150000Z"
 
 
 def _dag(dagbag):
@@ -49,70 +49,69 @@ def test_hourly_real_intervals_not_zero_length(dagbag):
     assert interval.end - interval.start == timedelta(hours=1)
 
 
-def test_landing_wait_is_a_deferrable_s3_key_sensor(dagbag):
+def test_landing_wait_is_a_deferrable_sensor_that_fails_on_errors_and_times_out_in_time(dagbag):
     sensor = _dag(dagbag).get_task("wait_for_landing_files")
-    assert isinstance(sensor, S3KeySensor)
+    assert isinstance(sensor, LandingFilesSensor)
     assert sensor.deferrable is True
-    assert sensor.wildcard_match is True
-    assert sensor.soft_fail is True
+    assert sensor.soft_fail is False, "an S3 error must fail the run, not look like an empty hour"
     assert render(_dag(dagbag), sensor.bucket_name) == "dp-landing"
-    assert sensor.bucket_key == "car_telemetry/*"
-    assert "LastModified" in sensor.metadata_keys
+    assert sensor.prefix == "car_telemetry/"
+    assert timedelta(seconds=sensor.timeout) < sensor.execution_timeout, "the sensor's timeout must be able to fire"
 
 
-def test_glue_stages_are_glue_job_operators_with_production_arguments(dagbag):
+def test_bronze_and_silver_get_their_windows_and_run_outputs(dagbag):
     dag = _dag(dagbag)
-    bronze, silver = dag.get_task("bronze"), dag.get_task("silver")
-    for stage, job in ((bronze, "car_telemetry_bronze"), (silver, "car_telemetry_silver")):
-        assert isinstance(stage, GlueJobOperator)
-        assert stage.job_name == job
-        assert render(dag, stage.script_location) == f"s3://dp-artifacts/glue/scripts/{job}.py"
-        assert render(dag, stage.iam_role_name) == "dataplatform-glue"
-        kwargs = render(dag, stage.create_job_kwargs)
-        assert kwargs["GlueVersion"] == "5.1"
-        assert kwargs["WorkerType"] == "G.1X"
-        assert kwargs["NumberOfWorkers"] == 2
-        assert kwargs["DefaultArguments"]["--extra-py-files"] == "s3://dp-artifacts/glue/datalake.zip"
-        assert kwargs["DefaultArguments"]["--TempDir"] == "s3://dp-artifacts/glue/tmp/"
-        assert kwargs["DefaultArguments"]["--enable-metrics"] == "true"
-        assert kwargs["DefaultArguments"]["--enable-auto-scaling"] == "true"
-
-    assert render(dag, bronze.script_args, {"resolve_window": WINDOW}) == {
+    assert render(dag, dag.get_task("bronze").script_args, {"resolve_window": WINDOW}) == {
         "--landing_path": "s3://dp-landing/car_telemetry/",
         "--bronze_path": "s3://dp-lake/bronze/car_telemetry",
         "--quarantine_path": "s3://dp-lake/quarantine/car_telemetry",
         "--window_start": "2025-10-29T14:00:00Z",
         "--window_end": "2025-10-29T15:00:00Z",
+        "--counts_path": f"s3://dp-lake/bronze/car_telemetry/_counts/{RUN}.json",
+        "--manifest_path": f"s3://dp-lake/bronze/car_telemetry/_manifests/{RUN}.json",
     }
-    assert render(dag, silver.script_args, {"resolve_window": WINDOW}) == {
+    assert render(dag, dag.get_task("silver").script_args, {"resolve_window": WINDOW}) == {
         "--bronze_path": "s3://dp-lake/bronze/car_telemetry",
         "--silver_path": "s3://dp-lake/silver/car_telemetry",
         "--full_rebuild": "false",
         "--window_start": "2025-10-29T14:00:00Z",
         "--window_end": "2025-10-29T15:00:00Z",
+        "--counts_path": f"s3://dp-lake/silver/car_telemetry/_counts/{RUN}.json",
+        "--manifest_path": f"s3://dp-lake/silver/car_telemetry/_manifests/{RUN}.json",
     }
 
 
-def test_silver_writes_never_overlap(dagbag):
+def test_glue_concurrency_lets_bronze_hours_overlap_but_not_silver(dagbag):
     dag = _dag(dagbag)
+    assert render(dag, dag.get_task("bronze").create_job_kwargs)["ExecutionProperty"] == {"MaxConcurrentRuns": 4}
+    assert render(dag, dag.get_task("silver").create_job_kwargs)["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
     assert dag.get_task("silver").max_active_tis_per_dag == 1
-    assert dag.get_task("register_silver_partitions").max_active_tis_per_dag == 1
 
 
 def test_catalog_registration_reads_the_silver_manifest_of_the_window(dagbag):
     dag = _dag(dagbag)
     register = dag.get_task("register_silver_partitions")
     assert render(dag, register.database) == "dataplatform"
-    assert register.table == "silver_car_telemetry"
+    assert register.table == "car_telemetry_silver", "the table is named after the job that writes it"
     assert render(dag, register.table_location) == "s3://dp-lake/silver/car_telemetry"
     assert (
         render(dag, register.manifest_path, {"resolve_window": WINDOW})
-        == "s3://dp-lake/silver/car_telemetry/_counts/20251029T140000Z_20251029T150000Z.json"
+        == f"s3://dp-lake/silver/car_telemetry/_manifests/{RUN}.json"
     )
 
 
-def test_params_offer_an_explicit_window_and_a_rebuild(dagbag):
+def test_publish_reads_both_stages_counts(dagbag):
+    dag = _dag(dagbag)
+    publish = dag.get_task("publish_counts")
+    assert render(dag, publish.op_kwargs["counts_paths"], {"resolve_window": WINDOW}) == {
+        "bronze": f"s3://dp-lake/bronze/car_telemetry/_counts/{RUN}.json",
+        "silver": f"s3://dp-lake/silver/car_telemetry/_counts/{RUN}.json",
+    }
+
+
+def test_params_offer_an_explicit_window_and_a_rebuild_and_say_a_zone_is_needed(dagbag):
     params = _dag(dagbag).params
     assert set(params.keys()) == {"window_start", "window_end", "full_rebuild"}
     for name in params:
         assert params.get_param(name).description, f"param {name} has no description"
+    assert "time zone" in params.get_param("window_start").description

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
+from datalake.conventions import parse_instant, window_run_name
 from include.local.lake import clear_prefix, list_keys, read_json, read_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -87,9 +88,7 @@ def _run(dagbag, conf):
 
 
 def _run_name(conf):
-    start = datetime.fromisoformat(conf["window_start"].replace("Z", "+00:00"))
-    end = datetime.fromisoformat(conf["window_end"].replace("Z", "+00:00"))
-    return f"{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}"
+    return window_run_name(parse_instant("start", conf["window_start"]), parse_instant("end", conf["window_end"]))
 
 
 def test_hour_of_landing_files_becomes_consolidated_registered_silver(local_dagbag, landed):
@@ -103,7 +102,7 @@ def test_hour_of_landing_files_becomes_consolidated_registered_silver(local_dagb
     silver_counts = read_json("dp-lake", f"silver/car_telemetry/_counts/{run_name}.json")
     assert (silver_counts["read"], silver_counts["written"], silver_counts["superseded"]) == (4, 3, 1)
 
-    partitions = boto3.client("glue").get_partitions(DatabaseName="dataplatform", TableName="silver_car_telemetry")
+    partitions = boto3.client("glue").get_partitions(DatabaseName="dataplatform", TableName="car_telemetry_silver")
     assert sorted(tuple(p["Values"]) for p in partitions["Partitions"]) == [("2025", "10", "28"), ("2025", "10", "29")]
 
     silver_files = list_keys("dp-lake", "silver/car_telemetry/event_year=")
@@ -111,7 +110,7 @@ def test_hour_of_landing_files_becomes_consolidated_registered_silver(local_dagb
     assert set(states.values()) == {"success"}, states
     assert read_rows("dp-lake/silver/car_telemetry", SILVER_COLUMNS) == EXPECTED_SILVER
     assert len(list_keys("dp-lake", "silver/car_telemetry/event_year=")) == len(silver_files)
-    partitions = boto3.client("glue").get_partitions(DatabaseName="dataplatform", TableName="silver_car_telemetry")
+    partitions = boto3.client("glue").get_partitions(DatabaseName="dataplatform", TableName="car_telemetry_silver")
     assert len(partitions["Partitions"]) == 2
 
 

@@ -5,7 +5,6 @@ successful instead of run (`mark_success_pattern`)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -15,17 +14,9 @@ from include.local.lake import clear_prefix
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ASSUME_GLUE = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
-
 
 def test_mwaa_mode_creates_and_starts_the_production_glue_jobs(local_dagbag, aws_env, monkeypatch):
     monkeypatch.setenv("PLATFORM", "mwaa")
-    iam = boto3.client("iam")
-    if "dataplatform-glue" not in [role["RoleName"] for role in iam.list_roles()["Roles"]]:
-        iam.create_role(RoleName="dataplatform-glue", AssumeRolePolicyDocument=json.dumps(ASSUME_GLUE))
     clear_prefix("dp-landing", "car_telemetry/")
     start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     boto3.client("s3").put_object(Bucket="dp-landing", Key="car_telemetry/x.json", Body=b"{}")
@@ -42,9 +33,10 @@ def test_mwaa_mode_creates_and_starts_the_production_glue_jobs(local_dagbag, aws
     for job in ("car_telemetry_bronze", "car_telemetry_silver"):
         definition = glue.get_job(JobName=job)["Job"]
         assert definition["GlueVersion"] == "5.1"
-        assert (definition["WorkerType"], definition["NumberOfWorkers"]) == ("G.1X", 2)
-        assert definition["Command"]["ScriptLocation"] == f"s3://dp-artifacts/glue/scripts/{job}.py"
-        assert definition["DefaultArguments"]["--extra-py-files"] == "s3://dp-artifacts/glue/datalake.zip"
+        assert (definition["WorkerType"], definition["NumberOfWorkers"]) == ("G.1X", 10)
+        assert definition["Role"] == "arn:aws:iam::000000000000:role/dataplatform-glue"
+        assert definition["Command"]["ScriptLocation"] == f"s3://dp-artifacts/glue/dev/scripts/{job}.py"
+        assert definition["DefaultArguments"]["--extra-py-files"] == "s3://dp-artifacts/glue/dev/datalake.zip"
         assert definition["DefaultArguments"]["--enable-metrics"] == "true"
         assert definition["DefaultArguments"]["--enable-auto-scaling"] == "true"
         assert definition["DefaultArguments"]["--TempDir"] == "s3://dp-artifacts/glue/tmp/"

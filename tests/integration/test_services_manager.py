@@ -7,10 +7,12 @@ other test modules hold those ports.
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
 from include.local import services
+from include.local.server_defs import ServerDef
 from include.local.servers import ferretdb, kafka
 
 pytestmark = pytest.mark.integration
@@ -97,3 +99,34 @@ def test_missing_go_gives_one_clear_line(monkeypatch, tmp_path):
         ferretdb.prepare()
 
     assert str(error.value) == "ferretdb: go not found on PATH; Go 1.21+ is needed once to build FerretDB v1.24.2"
+
+
+def _fake(name: str, command: list[str]) -> ServerDef:
+    return ServerDef(name=name, ports=("port",), command=lambda ports: command, is_ready=lambda ports: True,
+                     env=lambda ports: {}, ready_timeout=10)  # fmt: skip
+
+
+@pytest.fixture
+def fake_servers(monkeypatch):
+    """Two throwaway servers in the registry: `sleeper` (starts fine) and `broken` (exits at once)."""
+    sleeper = _fake("sleeper", [sys.executable, "-c", "import time; time.sleep(120)"])
+    broken = _fake("broken", ["false"])
+    for server in (sleeper, broken):
+        monkeypatch.setitem(services.SERVERS, server.name, server)
+    yield
+    services.down(["sleeper", "broken"])
+
+
+def test_a_port_that_is_not_a_number_is_one_line_and_starts_nothing(fake_servers, monkeypatch):
+    """As `MOTO_PORT=notaport make services-up`: every port is checked before any server starts."""
+    monkeypatch.setenv("BROKEN_PORT", "notaport")
+    with pytest.raises(services.ServiceError) as error:
+        services.ensure_up(["sleeper", "broken"])
+    assert str(error.value) == "broken: BROKEN_PORT='notaport' is not a port number (1-65535); fix or unset it"
+    assert services.read_running("sleeper") is None
+
+
+def test_a_server_that_fails_to_start_stops_the_others_it_started_with(fake_servers):
+    with pytest.raises(services.ServiceError, match="broken exited with code 1 at start"):
+        services.ensure_up(["sleeper", "broken"])
+    assert services.read_running("sleeper") is None, "sleeper was left running after broken failed"

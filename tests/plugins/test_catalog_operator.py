@@ -8,8 +8,6 @@ from unittest import mock
 
 import boto3
 import pytest
-from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
-from botocore.exceptions import ClientError
 
 from dataplatform.catalog import (
     CatalogSyncError,
@@ -17,7 +15,6 @@ from dataplatform.catalog import (
     partition_location,
     partition_value,
 )
-from dataplatform.crawler import GlueCrawlerSyncOperator
 
 SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
@@ -52,13 +49,12 @@ def lake(aws_env):
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=bucket)
 
-    def put_counts(run_name: str, table_manifest: dict) -> str:
-        key = f"silver/car_telemetry/_counts/{run_name}.json"
-        body = {"read": 3, "written": 3, "quarantined": 0, "superseded": 0, "table": table_manifest}
-        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode())
+    def put_manifest(run_name: str, table_manifest: dict) -> str:
+        key = f"silver/car_telemetry/_manifests/{run_name}.json"
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(table_manifest).encode())
         return f"s3://{bucket}/{key}"
 
-    return {"bucket": bucket, "database": f"db_{suffix}", "put_counts": put_counts, "glue": boto3.client("glue")}
+    return {"bucket": bucket, "database": f"db_{suffix}", "put_manifest": put_manifest, "glue": boto3.client("glue")}
 
 
 def register(lake, manifest_path: str, table_location: str | None = None) -> dict:
@@ -95,7 +91,7 @@ COLUMN_NAMES = ["carChassis", "currentMileage", "metrics_fuelAvailable", "metric
 
 @pytest.mark.integration
 def test_first_run_creates_database_table_and_exactly_the_manifest_partitions(lake):
-    path = lake["put_counts"]("20251029T140000Z_20251029T150000Z", manifest([OCT_29, OCT_30, NOV_1]))
+    path = lake["put_manifest"]("20251029T140000Z_20251029T150000Z", manifest([OCT_29, OCT_30, NOV_1]))
 
     result = register(lake, path)
 
@@ -139,7 +135,7 @@ def test_first_run_creates_database_table_and_exactly_the_manifest_partitions(la
 
 @pytest.mark.integration
 def test_rerun_changes_nothing(lake):
-    path = lake["put_counts"]("run", manifest([OCT_29, OCT_30]))
+    path = lake["put_manifest"]("run", manifest([OCT_29, OCT_30]))
     register(lake, path)
     before_table, before_partitions = catalog_table(lake), catalog_partitions(lake)
 
@@ -155,10 +151,10 @@ def test_rerun_changes_nothing(lake):
 
 @pytest.mark.integration
 def test_new_partitions_and_a_new_column_are_added_and_nothing_dropped(lake):
-    register(lake, lake["put_counts"]("first", manifest([OCT_29, OCT_30])))
+    register(lake, lake["put_manifest"]("first", manifest([OCT_29, OCT_30])))
     with_km_per_liter = [*COLUMNS, {"Name": "km_per_liter", "Type": "double"}]
 
-    result = register(lake, lake["put_counts"]("second", manifest([OCT_30, OCT_31], columns=with_km_per_liter)))
+    result = register(lake, lake["put_manifest"]("second", manifest([OCT_30, OCT_31], columns=with_km_per_liter)))
 
     # Oct 30 was rewritten with the new column, so its partition now declares it; Oct 29 is untouched.
     assert (result["partitions_registered"], result["partitions_updated"], result["partitions_unchanged"]) == (1, 1, 0)
@@ -182,13 +178,13 @@ def test_new_partitions_and_a_new_column_are_added_and_nothing_dropped(lake):
     ]
 
     # A later manifest without the column does not drop it.
-    register(lake, lake["put_counts"]("third", manifest([OCT_31])))
+    register(lake, lake["put_manifest"]("third", manifest([OCT_31])))
     assert [c["Name"] for c in catalog_table(lake)["StorageDescriptor"]["Columns"]] == [*COLUMN_NAMES, "km_per_liter"]
 
 
 @pytest.mark.integration
 def test_existing_partition_pointing_elsewhere_is_updated(lake):
-    register(lake, lake["put_counts"]("first", manifest([OCT_29])))
+    register(lake, lake["put_manifest"]("first", manifest([OCT_29])))
     lake["glue"].update_partition(
         DatabaseName=lake["database"],
         TableName="car_telemetry_silver",
@@ -196,7 +192,7 @@ def test_existing_partition_pointing_elsewhere_is_updated(lake):
         PartitionInput={"Values": ["2025", "10", "29"], "StorageDescriptor": {"Location": "s3://elsewhere/x/"}},
     )
 
-    result = register(lake, lake["put_counts"]("second", manifest([OCT_29])))
+    result = register(lake, lake["put_manifest"]("second", manifest([OCT_29])))
 
     assert (result["partitions_registered"], result["partitions_updated"]) == (0, 1)
     root = f"s3://{lake['bucket']}/silver/car_telemetry"
@@ -207,7 +203,7 @@ def test_existing_partition_pointing_elsewhere_is_updated(lake):
 
 @pytest.mark.integration
 def test_s3a_paths_are_read_and_registered_as_s3(lake):
-    s3_path = lake["put_counts"]("run", manifest([OCT_29]))
+    s3_path = lake["put_manifest"]("run", manifest([OCT_29]))
     s3a_path = "s3a://" + s3_path.removeprefix("s3://")
 
     result = register(lake, s3a_path, table_location=f"s3a://{lake['bucket']}/silver/car_telemetry/")
@@ -225,7 +221,7 @@ def test_s3a_paths_are_read_and_registered_as_s3(lake):
 
 @pytest.mark.integration
 def test_empty_partition_list_succeeds_and_registers_nothing(lake):
-    result = register(lake, lake["put_counts"]("empty", manifest([])))
+    result = register(lake, lake["put_manifest"]("empty", manifest([])))
 
     assert (result["partitions_registered"], result["partitions_updated"], result["partitions_unchanged"]) == (0, 0, 0)
     assert catalog_partitions(lake) == []
@@ -239,7 +235,7 @@ def test_more_than_one_batch_of_partitions(lake):
     ]
     assert len(days) == 252
 
-    result = register(lake, lake["put_counts"]("many", manifest(days)))
+    result = register(lake, lake["put_manifest"]("many", manifest(days)))
 
     assert result["partitions_registered"] == 252
     partitions = catalog_partitions(lake)
@@ -250,26 +246,26 @@ def test_more_than_one_batch_of_partitions(lake):
 
 @pytest.mark.integration
 def test_missing_manifest_is_a_clear_error(lake):
-    with pytest.raises(CatalogSyncError, match=r"manifest s3://.*/_counts/nope\.json not found"):
-        register(lake, f"s3://{lake['bucket']}/silver/car_telemetry/_counts/nope.json")
+    with pytest.raises(CatalogSyncError, match=r"manifest s3://.*/_manifests/nope\.json not found"):
+        register(lake, f"s3://{lake['bucket']}/silver/car_telemetry/_manifests/nope.json")
 
 
 @pytest.mark.integration
-def test_counts_without_a_table_manifest_is_a_clear_error(lake):
+def test_a_counts_file_is_not_a_manifest(lake):
     key = "silver/car_telemetry/_counts/old.json"
     boto3.client("s3").put_object(Bucket=lake["bucket"], Key=key, Body=b'{"read": 1, "written": 1}')
 
-    with pytest.raises(CatalogSyncError, match="no table manifest"):
+    with pytest.raises(CatalogSyncError, match="is not a table manifest"):
         register(lake, f"s3://{lake['bucket']}/{key}")
 
 
 @pytest.mark.integration
 def test_changed_partition_keys_are_refused(lake):
-    register(lake, lake["put_counts"]("first", manifest([OCT_29])))
+    register(lake, lake["put_manifest"]("first", manifest([OCT_29])))
     by_year_only = {"columns": COLUMNS, "partition_keys": PARTITION_KEYS[:1], "partitions": [{"event_year": 2025}]}
 
     with pytest.raises(CatalogSyncError, match="partition keys cannot change"):
-        register(lake, lake["put_counts"]("second", by_year_only))
+        register(lake, lake["put_manifest"]("second", by_year_only))
 
 
 def test_partition_values_and_locations_as_spark_writes_them():
@@ -335,82 +331,3 @@ def test_throttled_partitions_are_retried_and_other_errors_fail_clearly():
 
     with pytest.raises(CatalogSyncError, match=r"could not create 1 partition\(s\) of db.tbl: \['0'\]: InvalidInput"):
         batching_operator()._batched(refuse, entries(1), lambda e: e["Values"], tolerated=None, action="create")
-
-
-# --- the crawler path: moto's crawlers never crawl, so this is tested by the calls it makes ---
-
-CRAWLER_CONFIG = {
-    "Name": "car_telemetry_landing",
-    "Role": "dataplatform-glue",
-    "DatabaseName": "dataplatform",
-    "Targets": {"S3Targets": [{"Path": "s3://dp-landing/car_telemetry/"}]},
-}
-
-
-def run_crawler_operator(hook, **kwargs):
-    operator = GlueCrawlerSyncOperator(task_id="crawl", config=CRAWLER_CONFIG, poll_interval=1, **kwargs)
-    with mock.patch.object(GlueCrawlerSyncOperator, "hook", new_callable=mock.PropertyMock, return_value=hook):
-        return operator.execute(context={})
-
-
-@pytest.fixture
-def crawler_hook():
-    return mock.create_autospec(GlueCrawlerHook, instance=True)
-
-
-def test_missing_crawler_is_created_started_and_awaited(crawler_hook):
-    crawler_hook.has_crawler.return_value = False
-
-    assert run_crawler_operator(crawler_hook) == "car_telemetry_landing"
-
-    crawler_hook.create_crawler.assert_called_once_with(
-        Name="car_telemetry_landing",
-        Role="dataplatform-glue",
-        DatabaseName="dataplatform",
-        Targets={"S3Targets": [{"Path": "s3://dp-landing/car_telemetry/"}]},
-    )
-    crawler_hook.update_crawler.assert_not_called()
-    crawler_hook.start_crawler.assert_called_once_with("car_telemetry_landing")
-    crawler_hook.wait_for_crawler_completion.assert_called_once_with(
-        crawler_name="car_telemetry_landing", poll_interval=1
-    )
-
-
-def test_existing_crawler_is_updated_not_created(crawler_hook):
-    crawler_hook.has_crawler.return_value = True
-    crawler_hook.update_crawler.return_value = True
-
-    run_crawler_operator(crawler_hook, wait_for_completion=False)
-
-    crawler_hook.create_crawler.assert_not_called()
-    crawler_hook.update_crawler.assert_called_once_with(
-        Name="car_telemetry_landing",
-        Role="dataplatform-glue",
-        DatabaseName="dataplatform",
-        Targets={"S3Targets": [{"Path": "s3://dp-landing/car_telemetry/"}]},
-    )
-    crawler_hook.start_crawler.assert_called_once_with("car_telemetry_landing")
-    crawler_hook.wait_for_crawler_completion.assert_not_called()
-
-
-def test_crawler_already_running_is_followed_not_failed(crawler_hook):
-    crawler_hook.has_crawler.return_value = True
-    running = ClientError({"Error": {"Code": "CrawlerRunningException", "Message": "running"}}, "StartCrawler")
-    crawler_hook.update_crawler.side_effect = running
-    crawler_hook.start_crawler.side_effect = running
-
-    assert run_crawler_operator(crawler_hook) == "car_telemetry_landing"
-
-    crawler_hook.wait_for_crawler_completion.assert_called_once_with(
-        crawler_name="car_telemetry_landing", poll_interval=1
-    )
-
-
-def test_other_start_errors_fail(crawler_hook):
-    crawler_hook.has_crawler.return_value = False
-    crawler_hook.start_crawler.side_effect = ClientError(
-        {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "StartCrawler"
-    )
-
-    with pytest.raises(ClientError, match="AccessDenied"):
-        run_crawler_operator(crawler_hook)

@@ -29,3 +29,13 @@ def test_settings_are_templates_with_defaults():
     assert setting("lake_bucket") == "{{ var.value.get('dataplatform_lake_bucket', 'dp-lake') }}"
     with pytest.raises(KeyError, match="unknown setting 'lake'"):
         setting("lake")
+
+
+def test_mwaa_without_the_platform_option_says_so(monkeypatch):
+    monkeypatch.delenv("PLATFORM", raising=False)
+    monkeypatch.delenv("AIRFLOW__DATAPLATFORM__PLATFORM", raising=False)
+    monkeypatch.setenv("MWAA_AIRFLOW_COMPONENT", "worker")
+    with pytest.raises(PlatformConfigError, match=r"MWAA environment .* dataplatform\.platform = mwaa"):
+        platform_mode()
+    monkeypatch.setenv("AIRFLOW__DATAPLATFORM__PLATFORM", "mwaa")
+    assert platform_mode() == "mwaa"

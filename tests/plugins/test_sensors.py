@@ -1,43 +1,60 @@
+"""The landing sensor's rule: a `.json` file of [start, end), at any depth, once the window has settled."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-from airflow.sdk.exceptions import AirflowSkipException
+from dataplatform.sensors import EMPTY, FOUND, WAIT, landing_state
 
-from dataplatform.sensors import landing_files_arrived
-
-WINDOW = {"start": "2025-10-29T14:00:00Z", "end": "2025-10-29T15:00:00Z"}
-
-
-class _TI:
-    def __init__(self, window):
-        self.window = window
-
-    def xcom_pull(self, task_ids=None):
-        assert task_ids == "resolve_window"
-        return self.window
+UTC = timezone.utc
+START = datetime(2025, 10, 29, 14, tzinfo=UTC)
+END = datetime(2025, 10, 29, 15, tzinfo=UTC)
+LONG_AFTER = END + timedelta(hours=5)
 
 
-def _file(key, when):
+def obj(key, when):
     return {"Key": key, "LastModified": when}
 
 
-def test_a_file_inside_the_window_is_enough():
-    files = [_file("a.json", datetime(2025, 10, 29, 14, 59, 59, tzinfo=timezone.utc))]
-    assert landing_files_arrived(files, ti=_TI(WINDOW)) is True
+def test_a_file_inside_the_window_in_a_sub_folder_is_found():
+    files = [obj("car_telemetry/fleet/2025/10/29/a.json", datetime(2025, 10, 29, 14, 59, 59, tzinfo=UTC))]
+    assert landing_state(files, START, END, LONG_AFTER) == FOUND
 
 
 def test_boundaries_are_start_inclusive_end_exclusive():
-    at_start = [_file("a.json", datetime(2025, 10, 29, 14, tzinfo=timezone.utc))]
-    at_end = [_file("b.json", "2025-10-29T15:00:00+00:00")]
-    assert landing_files_arrived(at_start, ti=_TI(WINDOW)) is True
-    with pytest.raises(AirflowSkipException, match=r"no landing file was modified in \[2025-10-29T14:00:00Z"):
-        landing_files_arrived(at_end, ti=_TI(WINDOW))
+    assert landing_state([obj("a.json", START)], START, END, LONG_AFTER) == FOUND
+    assert landing_state([obj("b.json", "2025-10-29T15:00:00+00:00")], START, END, LONG_AFTER) == EMPTY
 
 
-def test_an_open_window_without_files_keeps_waiting():
-    now = datetime.now(timezone.utc)
-    window = {"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(minutes=1)).isoformat()}
-    old = [_file("old.json", now - timedelta(days=2))]
-    assert landing_files_arrived(old, ti=_TI(window)) is False
+def test_files_that_are_not_json_do_not_count():
+    assert landing_state([obj("a.txt", START), obj("b.json.tmp", START)], START, END, LONG_AFTER) == EMPTY
+
+
+def test_it_waits_for_the_window_to_settle_even_with_files():
+    files = [obj("a.json", START)]
+    assert landing_state(files, START, END, END + timedelta(minutes=4)) == WAIT
+    assert landing_state(files, START, END, END + timedelta(minutes=5)) == FOUND
+
+
+def test_an_empty_window_waits_for_the_grace_then_is_empty():
+    old = [obj("old.json", START - timedelta(days=2))]
+    assert landing_state(old, START, END, END + timedelta(minutes=14)) == WAIT
+    assert landing_state(old, START, END, END + timedelta(minutes=15)) == EMPTY
+
+
+def test_the_listing_stops_at_the_first_file_of_the_window():
+    listed = []
+
+    def objects():
+        for index in range(1000):
+            listed.append(index)
+            yield obj(f"k{index}.json", START if index == 3 else START - timedelta(days=1))
+
+    assert landing_state(objects(), START, END, LONG_AFTER) == FOUND
+    assert listed == [0, 1, 2, 3]
+
+
+def test_a_negative_settle_does_not_wait_for_the_window_to_close():
+    files = [obj("a.json", START)]
+    assert landing_state(files, START, END, START + timedelta(minutes=1), settle=timedelta(seconds=-1)) == FOUND
+    assert landing_state([], START, END, START + timedelta(minutes=1), settle=timedelta(seconds=-1)) == WAIT

@@ -1,5 +1,10 @@
-"""One module per local server; each exports a `ServerDef` that `include/local/server_defs.py` registers."""
+"""The local servers, one module each; `SERVERS` is the registry `services.py` starts from."""
 
-# The registry imports every server module at its end, and each server module needs `ServerDef` from the
-# registry: loading the registry first makes `import include.local.servers.<name>` work on its own too.
-import include.local.server_defs  # noqa: F401
+from include.local.server_defs import ServerDef
+from include.local.servers.ferretdb import FERRETDB
+from include.local.servers.kafka import KAFKA
+from include.local.servers.moto import MOTO
+from include.local.servers.opensearch import OPENSEARCH
+from include.local.servers.postgres import POSTGRES
+
+SERVERS: dict[str, ServerDef] = {server.name: server for server in (MOTO, KAFKA, FERRETDB, OPENSEARCH, POSTGRES)}

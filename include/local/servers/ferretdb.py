@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from include.local.paths import CACHE_DIR, LOCAL_DIR, LOG_DIR
-from include.local.server_defs import LOOPBACK, ServerDef
+from include.local.server_defs import LOOPBACK, ServerDef, ServiceError
 
 FERRETDB_VERSION = "v1.24.2"
 MODULE = "github.com/FerretDB/FerretDB"
@@ -29,12 +29,6 @@ DATA_DIR = FERRETDB_DIR / "data"
 STATE_DIR = FERRETDB_DIR / "state"
 BUILD_LOG = LOG_DIR / "ferretdb-build.log"
 BUILD_TIMEOUT = 1800
-
-
-def _error(message: str) -> Exception:
-    from include.local.server_defs import ServiceError
-
-    return ServiceError(message)
 
 
 def _installed() -> bool:
@@ -74,7 +68,9 @@ def prepare() -> None:
         return
     go = shutil.which("go")
     if not go:
-        raise _error(f"ferretdb: go not found on PATH; Go 1.21+ is needed once to build FerretDB {FERRETDB_VERSION}")
+        raise ServiceError(
+            f"ferretdb: go not found on PATH; Go 1.21+ is needed once to build FerretDB {FERRETDB_VERSION}"
+        )
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     staging = INSTALL_DIR.with_name(f"{INSTALL_DIR.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -106,7 +102,7 @@ def prepare() -> None:
             shutil.rmtree(source, ignore_errors=True)
     if failed or not (staging / "ferretdb").is_file():
         shutil.rmtree(staging, ignore_errors=True)
-        raise _error(f"ferretdb: building FerretDB {FERRETDB_VERSION} with go install failed; see {BUILD_LOG}")
+        raise ServiceError(f"ferretdb: building FerretDB {FERRETDB_VERSION} with go install failed; see {BUILD_LOG}")
     INSTALL_DIR.mkdir(parents=True, exist_ok=True)
     os.replace(staging / "ferretdb", BINARY)  # atomic, so a concurrent start never sees half a binary
     shutil.rmtree(staging, ignore_errors=True)

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from include.local.paths import CACHE_DIR, LOCAL_DIR, LOG_DIR
-from include.local.server_defs import LOOPBACK, ServerDef
+from include.local.server_defs import LOOPBACK, ServerDef, ServiceError
 
 KAFKA_VERSION = "4.1.2"
 SCALA_VERSION = "2.13"
@@ -81,19 +81,15 @@ logger.authorizer.level = WARN
 """
 
 
-def _error(message: str) -> Exception:
-    from include.local.server_defs import ServiceError
-
-    return ServiceError(message)
-
-
 def _java() -> str:
     java_home = os.environ.get("JAVA_HOME")
     if java_home and (Path(java_home) / "bin" / "java").is_file():
         return str(Path(java_home) / "bin" / "java")
     java = shutil.which("java")
     if not java:
-        raise _error("kafka: java not found on PATH; Kafka needs Java 17 (apt-get install openjdk-17-jre-headless)")
+        raise ServiceError(
+            "kafka: java not found on PATH; Kafka needs Java 17 (apt-get install openjdk-17-jre-headless)"
+        )
     return java
 
 
@@ -111,7 +107,7 @@ def prepare() -> None:
         return
     mvn = shutil.which("mvn")
     if not mvn:
-        raise _error(f"kafka: mvn not found on PATH; it is needed once to fetch the Kafka {KAFKA_VERSION} jars")
+        raise ServiceError(f"kafka: mvn not found on PATH; it is needed once to fetch the Kafka {KAFKA_VERSION} jars")
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     INSTALL_DIR.parent.mkdir(parents=True, exist_ok=True)
     staging = INSTALL_DIR.with_name(f"{INSTALL_DIR.name}.tmp-{os.getpid()}")
@@ -134,7 +130,9 @@ def prepare() -> None:
         result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
     if result.returncode != 0 or not any((staging / "jars").glob(f"kafka_{SCALA_VERSION}-*.jar")):
         shutil.rmtree(staging, ignore_errors=True)
-        raise _error(f"kafka: could not fetch the Kafka {KAFKA_VERSION} jars from Maven Central; see {RESOLVE_LOG}")
+        raise ServiceError(
+            f"kafka: could not fetch the Kafka {KAFKA_VERSION} jars from Maven Central; see {RESOLVE_LOG}"
+        )
     if INSTALL_DIR.exists():  # resolved from an older pom
         old = INSTALL_DIR.with_name(f"{INSTALL_DIR.name}.old-{os.getpid()}")
         INSTALL_DIR.rename(old)
@@ -144,7 +142,7 @@ def prepare() -> None:
     except OSError:  # another clone finished the same download first
         shutil.rmtree(staging, ignore_errors=True)
         if not _jars_ready():
-            raise _error(f"kafka: could not install the jars into {INSTALL_DIR}; see {RESOLVE_LOG}") from None
+            raise ServiceError(f"kafka: could not install the jars into {INSTALL_DIR}; see {RESOLVE_LOG}") from None
 
 
 def _jvm(main_class: str, *args: str) -> list[str]:
@@ -205,7 +203,7 @@ def _format_once() -> None:
     with open(FORMAT_LOG, "wb") as log:
         result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
     if result.returncode != 0:
-        raise _error(f"kafka: formatting the log directory {DATA_DIR} failed; see {FORMAT_LOG}")
+        raise ServiceError(f"kafka: formatting the log directory {DATA_DIR} failed; see {FORMAT_LOG}")
 
 
 def command(ports: dict[str, int]) -> list[str]:

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from include.local.paths import CACHE_DIR, LOCAL_DIR, LOG_DIR
-from include.local.server_defs import LOOPBACK, ServerDef
+from include.local.server_defs import LOOPBACK, ServerDef, ServiceError
 
 VERSION = "2.19.3"
 NAME = "opensearch"
@@ -72,7 +72,6 @@ JVM_OPTIONS = (
 
 
 def _fail(what: str) -> Exception:
-    from include.local.server_defs import ServiceError
 
     return ServiceError(f"{NAME}: {what}; see {LOG_FILE}")
 

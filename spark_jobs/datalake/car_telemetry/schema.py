@@ -7,8 +7,6 @@ reading (`"engineTemperature": 90`) and a decimal one land in the same column ty
 
 from __future__ import annotations
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 LOCATION = T.StructType(
@@ -61,16 +59,6 @@ BRONZE_SCHEMA = T.StructType(
         *(T.StructField(name, T.IntegerType()) for name in INGEST_PARTITIONS),
     ]
 )
-QUARANTINE_SCHEMA = T.StructType(
-    [
-        T.StructField("source_file", T.StringType()),
-        T.StructField("ingest_ts", T.TimestampType()),
-        T.StructField("record", T.StringType()),
-        T.StructField("reason", T.StringType()),
-        *(T.StructField(name, T.IntegerType()) for name in INGEST_PARTITIONS),
-    ]
-)
-
 SILVER_SCHEMA = T.StructType(
     [
         T.StructField("carChassis", T.StringType()),
@@ -121,18 +109,3 @@ def leaf_paths(schema: T.StructType, prefix: str = "") -> list[str]:
 def timestamp_paths(schema: T.StructType = LANDING_SCHEMA) -> list[str]:
     """The `*Timestamp` fields: ISO-8601 strings in landing and bronze, timestamps in silver."""
     return [path for path in leaf_paths(schema) if path.endswith("Timestamp")]
-
-
-def parse_utc_timestamp(column: Column) -> Column:
-    """ISO-8601 text (`...Z`, an offset, or none, read as UTC) to a timestamp; null if it is not one."""
-    return F.try_to_timestamp(trimmed(column))
-
-
-def partition_path(base: str, values: dict) -> str:
-    """`<base>/ingest_year=2025/ingest_month=10/...`: Spark's Hive-style layout, integers unpadded."""
-    return "/".join([base.rstrip("/"), *(f"{name}={value}" for name, value in values.items())])
-
-
-def trimmed(column: Column) -> Column:
-    """Leading and trailing whitespace removed (F.trim only strips spaces, not tabs or newlines)."""
-    return F.regexp_replace(column, r"^\s+|\s+$", "")

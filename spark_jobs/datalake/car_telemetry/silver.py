@@ -6,7 +6,7 @@ existing silver rows of the days they touch and keeps one row per car and event 
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -17,9 +17,8 @@ from datalake.car_telemetry.schema import (
     LINEAGE_COLUMNS,
     RECORD_COLUMNS,
     SILVER_COLUMNS,
-    parse_utc_timestamp,
-    trimmed,
 )
+from datalake.columns import clean_text, parse_utc_timestamp, rounded_ratio, title_case
 
 PERCENT = 100
 RATIO_DECIMALS = 2
@@ -41,12 +40,6 @@ def flatten(bronze: DataFrame) -> DataFrame:
     )
 
 
-def _clean_text(column: Column) -> Column:
-    """Trimmed, inner runs of whitespace made one space, blank as null."""
-    squeezed = F.regexp_replace(trimmed(column), r"\s+", " ")
-    return F.when(squeezed != "", squeezed)
-
-
 def cleanse(flat: DataFrame) -> DataFrame:
     """Strings trimmed (blank -> null), Manufacturer in Title Case, color lower case, `*Timestamp` as UTC timestamps."""
     text_columns = [
@@ -57,28 +50,25 @@ def cleanse(flat: DataFrame) -> DataFrame:
         and not field.name.endswith("Timestamp")
     ]
     timestamp_columns = [name for name in flat.columns if name.endswith("Timestamp")]
-    trimmed_text = flat.withColumns({name: _clean_text(F.col(name)) for name in text_columns})
+    trimmed_text = flat.withColumns({name: clean_text(F.col(name)) for name in text_columns})
     return trimmed_text.withColumns(
         {
-            "Manufacturer": F.initcap(F.col("Manufacturer")),
+            "Manufacturer": title_case(F.col("Manufacturer")),
             "color": F.lower(F.col("color")),
             **{name: parse_utc_timestamp(F.col(name)) for name in timestamp_columns},
         }
     )
 
 
-def rounded_ratio(numerator: Column, denominator: Column, scale: int = 1) -> Column:
-    """numerator / denominator * scale rounded half away from zero; null when the divisor is null or 0."""
-    return F.when(
-        denominator.isNotNull() & (denominator != 0), F.round(numerator / denominator * scale, RATIO_DECIMALS)
-    )
-
-
 def enrich(cleansed: DataFrame) -> DataFrame:
     return cleansed.withColumns(
         {
-            "fuel_level_percentage": rounded_ratio(F.col("metrics_fuelAvailable"), F.col("fuelCapacity"), PERCENT),
-            "km_per_liter": rounded_ratio(F.col("metrics_trip_tripMileage"), F.col("metrics_trip_tripFuelLiters")),
+            "fuel_level_percentage": rounded_ratio(
+                F.col("metrics_fuelAvailable"), F.col("fuelCapacity"), PERCENT, RATIO_DECIMALS
+            ),
+            "km_per_liter": rounded_ratio(
+                F.col("metrics_trip_tripMileage"), F.col("metrics_trip_tripFuelLiters"), decimals=RATIO_DECIMALS
+            ),
         }
     )
 
@@ -113,12 +103,20 @@ def consolidation_window() -> Window:
     return Window.partitionBy(*CONSOLIDATION_KEY).orderBy(*preferred, *rest)
 
 
+def ranked(incoming: DataFrame, existing: DataFrame) -> DataFrame:
+    """The new silver rows and the existing ones of their days, each with its `_rank` within its car and day."""
+    combined = incoming.select(*SILVER_COLUMNS).unionByName(existing.select(*SILVER_COLUMNS))
+    return combined.withColumn("_rank", F.row_number().over(consolidation_window()))
+
+
+def best_rows(ranked_rows: DataFrame) -> DataFrame:
+    """One row per (carChassis, event day): the first of its ranking."""
+    return ranked_rows.where(F.col("_rank") == 1).select(*SILVER_COLUMNS)
+
+
 def consolidate(incoming: DataFrame, existing: DataFrame) -> DataFrame:
     """One row per (carChassis, event day) out of the new silver rows and the existing ones of their days."""
-    combined = incoming.select(*SILVER_COLUMNS).unionByName(existing.select(*SILVER_COLUMNS))
-    ranked = combined.withColumn("_rank", F.row_number().over(consolidation_window()))
-    best = ranked.where(F.col("_rank") == 1)
-    return best.select(*SILVER_COLUMNS)
+    return best_rows(ranked(incoming, existing))
 
 
 def touched_days(day_counts: list) -> list[dict[str, int]]:

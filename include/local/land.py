@@ -1,0 +1,53 @@
+"""Land realistic sample input for a pipeline into the running local servers, now, deleting nothing.
+
+    python -m include.local.land car_telemetry      # `make land PIPELINE=car_telemetry`
+
+Each call writes under a new folder (`<dataset>/sample-<UTC time>/...`), so earlier data stays; the
+objects' last-modified time is now, so they belong to the current hour's window. It prints the
+command that processes them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+
+import boto3
+
+from datalake.conventions import DEFAULTS, iso
+from include.local.env import services_env
+from include.sample_data import car_telemetry
+
+
+def land_car_telemetry() -> str:
+    now = datetime.now(timezone.utc)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    files = car_telemetry.generate(cars=5, records_per_car=6, seed=int(now.timestamp()), start=hour, bad=True)
+    prefix = f"car_telemetry/sample-{now:%Y%m%dT%H%M%SZ}/"
+    s3 = boto3.client("s3")
+    for key, body in car_telemetry.as_objects(files, prefix=prefix):
+        s3.put_object(Bucket=DEFAULTS["landing_bucket"], Key=key, Body=body)
+    conf = json.dumps({"window_start": iso(hour), "window_end": iso(hour + timedelta(hours=1))})
+    return (
+        f"landed {len(files)} files under s3://{DEFAULTS['landing_bucket']}/{prefix} (the current hour's window).\n"
+        f"process them: airflow dags trigger car_telemetry --conf '{conf}'"
+    )
+
+
+LANDERS = {"car_telemetry": land_car_telemetry}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in LANDERS:
+        print(f"usage: make land PIPELINE=<{'|'.join(LANDERS)}>", file=sys.stderr)
+        return 2
+    if not services_env().get("AWS_ENDPOINT_URL"):
+        print("error: the local servers are not running: `make services-up` or `make airflow` first", file=sys.stderr)
+        return 1
+    print(LANDERS[argv[0]]())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
