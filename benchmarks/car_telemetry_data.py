@@ -131,8 +131,7 @@ def _readings(cars: Fleet, rng: np.random.Generator, arrival_s: np.ndarray, even
 def write_landing(root: Path, cars: Fleet, records: int, hour: datetime, *, seed: int = 11, late_fraction: float = 0.0,
                   bad: bool = False, per_file: int = RECORDS_PER_FILE) -> Landed:  # fmt: skip
     """`records` readings landing in [hour, hour + 1 h) as JSON-array files of `per_file` records under `root`."""
-    rng = np.random.default_rng(seed)
-    start = hour.timestamp()
+    rng, start = np.random.default_rng(seed), hour.timestamp()
     arrival = np.sort(start + rng.uniform(0, 3600 - READING_MARGIN_S - MAX_LAG_S, records)).astype(np.int64)
     midnight = int(start) - hour.hour * 3600
     late = rng.random(records) < late_fraction
@@ -163,10 +162,7 @@ def _land(path: Path, text: str, last_reading_s: int) -> None:
 
 
 def write_array_file(path: Path, cars: Fleet, size_bytes: int, hour: datetime, seed: int = 13) -> int:
-    """One landing file of about `size_bytes`: a JSON array of readings of `hour`, written in slices.
-
-    Returns the number of records; the file lands (mtime) inside the hour, after its last reading.
-    """
+    """One landing file of about `size_bytes` (a JSON array of readings of `hour`, landing inside it): its records."""
     rng, start, records, written = np.random.default_rng(seed), int(hour.timestamp()), 0, 1
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as out:

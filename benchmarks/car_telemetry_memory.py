@@ -88,7 +88,8 @@ def noop(rows) -> None:
 
 
 def duckdb_consolidation(new_rows: Path, history: Path, out: Path) -> None:
-    """Silver's consolidation in DuckDB: touched days from the new rows, the job's total order, Parquet per day."""
+    """Silver's consolidation in DuckDB: touched days from the new rows, the job's total order, Parquet per day
+    sorted by carChassis (as the job writes it)."""
     rest = [name for name in SILVER_COLUMNS if name not in (*CONSOLIDATION_ORDER, *CONSOLIDATION_KEY)]
     order = ", ".join([f'"{n}" DESC NULLS LAST' for n in CONSOLIDATION_ORDER] + [f'"{n}" ASC NULLS LAST' for n in rest])
     with duckdb.connect() as connection:
@@ -100,7 +101,7 @@ def duckdb_consolidation(new_rows: Path, history: Path, out: Path) -> None:
             combined += f" UNION ALL BY NAME FROM read_parquet({files!r}, hive_partitioning = 1, hive_types = {types})"
         ranked = f"row_number() OVER (PARTITION BY {', '.join(CONSOLIDATION_KEY)} ORDER BY {order})"
         connection.execute(
-            f"COPY (SELECT {', '.join(SILVER_COLUMNS)} FROM ({combined}) QUALIFY {ranked} = 1) "
+            f"COPY (SELECT {', '.join(SILVER_COLUMNS)} FROM ({combined}) QUALIFY {ranked} = 1 ORDER BY carChassis) "
             f"TO '{out}' (FORMAT parquet, PARTITION_BY ({', '.join(EVENT_PARTITIONS)}))"
         )
 
@@ -159,7 +160,7 @@ def report_consolidation(args, result: dict) -> None:
         "find the touched days, read them, union, keep one row\n   a car and day (the job's total order), write "
         f"Parquet partitioned by day to a new folder\n   {'engine':66} {'seconds':>8}\n"
         f"   {'Spark: tables.read_partitions, silver.consolidate, tables.stage':66} {spark_s:8.2f}\n"
-        f"   {'DuckDB: one COPY (... QUALIFY row_number() ...) PARTITION_BY':66} {duckdb_s:8.2f}\n"
+        f"   {'DuckDB: one COPY (... QUALIFY row_number() = 1 ORDER BY carChassis)':66} {duckdb_s:8.2f}\n"
         f"   same rows chosen by both: {'yes' if result['agree'] else 'NO'}"
     )
     verdict("Spark / DuckDB consolidation", spark_s / duckdb_s, TARGET_DUCKDB_RATIO)
@@ -175,12 +176,14 @@ def report_consolidation(args, result: dict) -> None:
         print(f"   {label:66} {value:8.2f} s {value / spark_s:6.0%}")
 
 
-def tree_rss(process: psutil.Process) -> int:
-    total = 0
+def tree_rss(process: psutil.Process) -> tuple[int, int]:
+    """(the whole tree's, the JVM's): RSS summed over the process and all its descendants."""
+    total = jvm = 0
     for member in (process, *process.children(recursive=True)):
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            total += member.memory_info().rss
-    return total
+        with contextlib.suppress(psutil.Error):
+            rss = member.memory_info().rss
+            total, jvm = total + rss, jvm + (rss if member.name() == "java" else 0)
+    return total, jvm
 
 
 def run_bronze(landing_path: Path, out: Path) -> dict:
@@ -191,7 +194,7 @@ def run_bronze(landing_path: Path, out: Path) -> dict:
     command = [sys.executable, str(REPO / "spark_jobs" / "car_telemetry_bronze.py"), f"--landing_path={landing_path}",
                f"--bronze_path={out / 'bronze'}", f"--quarantine_path={out / 'quarantine'}", *WINDOW]  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    peak, started = 0, time.perf_counter()
+    peak, started = (0, 0), time.perf_counter()
     with (out / "stdout.txt").open("w") as stdout, (out / "stderr.txt").open("w") as stderr:
         job = subprocess.Popen(command, cwd=REPO, env=env, stdout=stdout, stderr=stderr, start_new_session=True)
         tree = psutil.Process(job.pid)
@@ -199,15 +202,17 @@ def run_bronze(landing_path: Path, out: Path) -> dict:
             while job.poll() is None and time.perf_counter() - started < JOB_TIMEOUT_S:
                 peak = max(peak, tree_rss(tree))
                 time.sleep(SAMPLE_S)
-        finally:  # the job's own process group: whatever of it is left (a timed-out job, stray workers)
-            with contextlib.suppress(ProcessLookupError):
+        finally:
+            if job.poll() is None:  # timed out (or this benchmark was interrupted): the job's own process group
                 os.killpg(job.pid, signal.SIGKILL)
-            job.wait()
+                job.wait()
     seconds = time.perf_counter() - started
     lines = (out / "stdout.txt").read_text().splitlines()
     counts = next((json.loads(line.split(": ", 1)[1]) for line in lines if line.startswith("counts ")), None)
     error = (out / "stderr.txt").read_text().strip().splitlines()[-1:] if job.returncode else []
-    return {"peak_mb": peak / MB, "seconds": seconds, "code": job.returncode, "counts": counts, "error": error}
+    error = ["timed out"] if seconds >= JOB_TIMEOUT_S else error
+    return {"peak_mb": peak[0] / MB, "jvm_mb": peak[1] / MB, "seconds": seconds, "code": job.returncode,
+            "counts": counts, "error": error}  # fmt: skip
 
 
 def measure(work: Path, cars: data.Fleet, sizes_mb: list[float], keep: bool) -> dict:
@@ -230,15 +235,18 @@ def measure(work: Path, cars: data.Fleet, sizes_mb: list[float], keep: bool) -> 
 def report_memory(measured: dict) -> None:
     print(
         "\n6. Peak memory against landing-file size: car_telemetry_bronze.py as its own process (local[2], driver "
-        "memory 1g),\n   one hour holding the file(s); RSS of the whole process tree sampled every "
-        f"{SAMPLE_S} s; seconds include the JVM start\n"
-        f"   {'landing file(s)':30} {'records':>10} {'written':>10} {'peak RSS MB':>12} {'seconds':>8}  result"
+        "memory 1g),\n   one hour holding the file(s). RSS summed over the whole process tree every "
+        f"{SAMPLE_S} s (a forked Python worker's shared\n   pages count in each); JVM: its share at the peak (its "
+        "heap grows lazily up to the 1g driver memory);\n   seconds include the JVM start\n"
+        f"   {'landing file(s)':26} {'records':>10} {'written':>10} {'peak RSS MB':>12} {'JVM':>6} {'seconds':>8}  "
+        "result"
     )
     for run in measured["runs"]:
         label = f"{run['files']} x {run['file_mb'] / run['files']:,.1f} MB"
         written = f"{run['counts']['written']:,}" if run["counts"] else "-"
         result = "ok" if run["code"] == 0 else f"FAILED (exit {run['code']}): {' '.join(run['error'])}"
-        line = f"{label:30} {run['records']:10,} {written:>10} {run['peak_mb']:12,.0f} {run['seconds']:8.1f}"
+        line = f"{label:26} {run['records']:10,} {written:>10} {run['peak_mb']:12,.0f} {run['jvm_mb']:6,.0f}"
+        line += f" {run['seconds']:8.1f}"
         print(f"   {line}  {result}")
     singles = [run for run in measured["runs"] if run["size"] and run["code"] == 0]
     if len(singles) >= 2:

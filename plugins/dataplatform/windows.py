@@ -30,6 +30,8 @@ RUN_NAME = "{{ %s['run_name'] }}" % _XCOM
 FULL_REBUILD = "{{ %s['full_rebuild'] | string | lower }}" % _XCOM
 WINDOW_ARGS = {"--window_start": WINDOW_START, "--window_end": WINDOW_END}
 ZONE_NOTE = "with its time zone (RFC 3339: 2025-10-29T14:00:00Z or 2025-10-29T11:00:00-03:00)"
+# What the form's schema can check: an RFC 3339 date-time that names its zone (`Z` or an offset).
+WITH_ZONE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:\d{2})$"
 
 
 class WindowError(AirflowFailException):
@@ -42,6 +44,7 @@ def window_params(align_label: str, rebuild: bool = False) -> dict[str, Param]:
             None,
             type=["null", "string"],
             format="date-time",
+            pattern=WITH_ZONE,
             title="Window start",
             description=f"Optional explicit window start, {ZONE_NOTE}, on {align_label} boundary. "
             "Leave empty to process the run's data interval. Needs window_end.",
@@ -50,6 +53,7 @@ def window_params(align_label: str, rebuild: bool = False) -> dict[str, Param]:
             None,
             type=["null", "string"],
             format="date-time",
+            pattern=WITH_ZONE,
             title="Window end (exclusive)",
             description=f"Optional explicit window end, exclusive, {ZONE_NOTE}. Must be after window_start.",
         ),

@@ -159,16 +159,15 @@ def test_an_invalid_window_fails_at_once_with_one_line_and_no_retry(airflow, bad
 
 
 def test_a_deferred_sensor_sees_a_file_landed_in_a_sub_folder_after_it_deferred(airflow):
-    start = airflow.hour - timedelta(hours=2)
-    airflow.client.set_variable(GRACE, "7200")  # keep waiting for this hour
-    try:
-        run_id = airflow.client.trigger(DAG, conf(start, start + timedelta(hours=1)))
-        airflow.client.wait_for_task_state(DAG, run_id, "wait_for_landing_files", {"deferred"})
-        body = json.dumps(json.loads(sample.generate(cars=1, records_per_car=1, start=start)[0].body)).encode()
-        land(airflow.s3, "car_telemetry/fleet-late/2025/deep/sub/folder/late.json", body, start + timedelta(minutes=7))
-        run = airflow.client.wait_for_run(DAG, run_id)
-    finally:
-        airflow.client.set_variable(GRACE, "0")
+    """The current hour, still open: the sensor defers; a file then lands deep in a sub-folder."""
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    run_id = airflow.client.trigger(DAG, conf(start, start + timedelta(hours=1)))
+    airflow.client.wait_for_task_state(DAG, run_id, "wait_for_landing_files", {"deferred"})
+    body = sample.generate(cars=1, records_per_car=1, start=start)[0].body
+    land(airflow.s3, "car_telemetry/fleet-late/2025/deep/sub/folder/late.json", body, start + timedelta(minutes=1))
+
+    run = airflow.client.wait_for_run(DAG, run_id)
+
     assert run["state"] == "success"
     assert counts(airflow.s3, "bronze", start, start + timedelta(hours=1))["files_read"] == 1
 
