@@ -180,6 +180,8 @@ def report_bronze(args, result: dict) -> None:
             ("bronze job total", spark_s),
         ):
             print(f"   {label:66} {value:8.2f} s {value / spark_s:6.0%}")
+        if rest < 0:
+            print("   (the rest is negative: the parts ran at noisier moments than the best whole job; raise --repeat)")
     print(f"\n3. Silver on that bronze hour, empty silver\n   {'job':66} {'seconds':>8} {'records/s':>10}")
     if result["silver_s"] is None:
         print(f"   {'car_telemetry_silver main()':66} {'-':>8}  NOT MEASURED (bronze cancelled, or past --job-limit)")

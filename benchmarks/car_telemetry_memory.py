@@ -177,12 +177,21 @@ def report_consolidation(args, result: dict) -> None:
 
 
 def tree_rss(process: psutil.Process) -> tuple[int, int]:
-    """(the whole tree's, the JVM's): RSS summed over the process and all its descendants."""
-    total = jvm = 0
+    """(the whole tree's, the JVM's): RSS summed over the process and all its descendants.
+
+    Left out: a copy of the JVM that has forked to start a command and not yet exec'd it (its
+    parent's command line; it shares the JVM's pages), which would count the JVM twice.
+    """
+    members = {}
     for member in (process, *process.children(recursive=True)):
         with contextlib.suppress(psutil.Error):
-            rss = member.memory_info().rss
-            total, jvm = total + rss, jvm + (rss if member.name() == "java" else 0)
+            members[member.pid] = (member.ppid(), member.cmdline(), member.memory_info().rss)
+    total = jvm = 0
+    for ppid, command, rss in members.values():
+        is_java = bool(command) and command[0].endswith("java")
+        if is_java and ppid in members and members[ppid][1] == command:
+            continue
+        total, jvm = total + rss, jvm + (rss if is_java else 0)
     return total, jvm
 
 

@@ -47,6 +47,7 @@ with DAG(
         task_id="wait_for_landing_files",
         bucket_name=setting("landing_bucket"),
         prefix=f"{DATASET}/",
+        ledger_table=paths.location(BRONZE),
     )
 
     bronze = glue_stage(

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from datalake import landing, ledger, quarantine, storage, tables
+from datalake import conventions, landing, ledger, quarantine, storage, tables
 from datalake.car_telemetry import bronze
 from datalake.car_telemetry.schema import INGEST_PARTITIONS
 from datalake.cli import JobError, run_job
@@ -64,7 +64,7 @@ def replace_hours(run: JobRun, parsed: DataFrame, files: list[storage.FileStatus
     """
     bronze_path, quarantine_path = run.args.bronze_path, run.args.quarantine_path
     hours = tables.hours_between(*run.window)
-    owned = [bronze.hour_partition(hour) for hour in hours]
+    owned = [conventions.hour_partition(hour) for hour in hours]
     # No shuffle: each read slice writes its own file per hour (a busy hour gets a few files, in parallel).
     bronze_staging = tables.stage(
         bronze.to_bronze(parsed), bronze_path, run.run_name, INGEST_PARTITIONS, ["source_file"], shuffle=False
@@ -79,8 +79,8 @@ def replace_hours(run: JobRun, parsed: DataFrame, files: list[storage.FileStatus
             tables.remove_leftovers(run.spark, path)
         filled = tables.swap_partitions(run.spark, bronze_path, bronze_staging, owned)
         tables.swap_partitions(run.spark, quarantine_path, refused_staging, owned)
-        for hour, partition in zip(hours, owned, strict=True):
-            ledger.write(run.spark, bronze_path, partition, files_of_hour.get(hour, []))
+        for hour in hours:
+            ledger.write(run.spark, bronze_path, hour, files_of_hour.get(hour, []))
         return {
             "written": tables.count_partitions(run.spark, bronze_path, owned, "parquet"),
             "quarantined": tables.count_partitions(run.spark, quarantine_path, owned, "json"),
@@ -118,11 +118,13 @@ def main(argv: list[str] | None = None) -> dict:
         "quarantined": stored["quarantined"],
         "superseded": 0,
         "quarantine_reasons": reasons,
-        **ledger.late_files(run.spark, run.args.bronze_path, by_hour(earlier), bronze.hour_partition),
+        **ledger.audit(run.spark, run.args.bronze_path, by_hour(earlier)),
     }
     if counts["late_files"]:
         print(f"WARNING: {counts['late_files']} landing file(s) of the {lookback} before the window were never "
               f"read: rerun the windows {counts['late_windows']}", flush=True)  # fmt: skip
+    if counts["unprocessed_files"]:
+        print(f"note: hours {counts['unprocessed_windows']} have landing files but have not run yet", flush=True)
     return run.finish(counts, table_manifest(schema_of_bronze, INGEST_PARTITIONS, stored["filled"]))
 
 

@@ -23,8 +23,8 @@ from datetime import timedelta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from datalake import tables
-from datalake.car_telemetry import bronze, silver
+from datalake import conventions, tables
+from datalake.car_telemetry import silver
 from datalake.car_telemetry.schema import BRONZE_SCHEMA, EVENT_PARTITIONS, SILVER_SCHEMA
 from datalake.cli import parse_flag, run_job
 from datalake.job import JobRun, JobSpec, WindowRule
@@ -72,7 +72,7 @@ def merge(run: JobRun, full_rebuild: bool) -> tuple[DataFrame, dict, list]:
         existing = spark.createDataFrame([], SILVER_SCHEMA)
         counts = {"replaced": tables.count_partitions(spark, silver_path, days, "parquet"), "read_existing": 0}
     else:
-        hours = [bronze.hour_partition(hour) for hour in tables.hours_between(*run.window)]
+        hours = [conventions.hour_partition(hour) for hour in tables.hours_between(*run.window)]
         incoming = silver.to_silver(tables.read_partitions(spark, run.args.bronze_path, hours, BRONZE_SCHEMA)).persist()
         days = silver.touched_days(incoming.select(*EVENT_PARTITIONS).distinct().collect())
         existing = tables.read_partitions(spark, silver_path, days, SILVER_SCHEMA) if days else incoming.limit(0)

@@ -7,7 +7,9 @@ any depth under the prefix, and only `*.json` files count. The sensor:
   object only when its upload completes, but stamps it with the upload's start, so a file may
   still appear in a closed window for a while (a multipart upload of a big file);
 - skips the run (and the stages after it) once the window closed `grace` ago with no file: an
-  hour without data is normal, and a backfill must not wait on it;
+  hour without data is normal, and a backfill must not wait on it. With `ledger_table`, it first
+  records each hour of the window as looked at and empty (an empty ledger, see
+  `datalake.ledger`), so a file that lands in that hour later is reported as late;
 - fails on anything else (access denied, a wrong bucket, a broken trigger), like any task.
 
 Why not the provider's own waiting: its deferred trigger lists with `Delimiter="/"` (files in
@@ -29,7 +31,8 @@ from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from datalake.conventions import parse_instant
+from datalake.conventions import hour_ledger_path, parse_instant
+from dataplatform.catalog import s3_uri
 from dataplatform.config import setting
 from dataplatform.windows import RESOLVE_TASK_ID
 
@@ -110,16 +113,18 @@ class LandingFilesSensor(S3KeySensor):
     visible the instant it starts, can wait less than production.
     """
 
-    template_fields = (*S3KeySensor.template_fields, "settle_seconds", "grace_seconds")
+    template_fields = (*S3KeySensor.template_fields, "settle_seconds", "grace_seconds", "ledger_table")
 
     def __init__(self, *, bucket_name: str, prefix: str, settle_seconds: str | int = setting("landing_settle_seconds"),
-                 grace_seconds: str | int = setting("landing_grace_seconds"), **kwargs):  # fmt: skip
+                 grace_seconds: str | int = setting("landing_grace_seconds"), ledger_table: str | None = None,
+                 **kwargs):  # fmt: skip
         kwargs.setdefault("poke_interval", 60)
         kwargs.setdefault("timeout", int((MAX_GRACE + timedelta(minutes=20)).total_seconds()))
         super().__init__(bucket_name=bucket_name, bucket_key=f"{prefix}*", wildcard_match=True,
                          deferrable=True, **kwargs)  # fmt: skip
         self.prefix = prefix
         self.settle_seconds, self.grace_seconds = settle_seconds, grace_seconds
+        self.ledger_table = ledger_table
 
     @property
     def settle(self) -> timedelta:
@@ -140,9 +145,21 @@ class LandingFilesSensor(S3KeySensor):
     def _decide(self, state: str, context) -> bool:
         if state == EMPTY:
             start, end = _window(context)
+            self._record_empty_hours(start, end)
             raise AirflowSkipException(f"no landing file under s3://{self.bucket_name}/{self.prefix} was modified in "
                                        f"[{start:%Y-%m-%dT%H:%M:%SZ}, {end:%Y-%m-%dT%H:%M:%SZ})")  # fmt: skip
         return state == FOUND
+
+    def _record_empty_hours(self, start: datetime, end: datetime) -> None:
+        """An empty ledger for each hour of the window that has none (a real one is never replaced)."""
+        if not self.ledger_table:
+            return
+        hour = start.replace(minute=0, second=0, microsecond=0)
+        while hour < end:
+            bucket, key = S3Hook.parse_s3_url(s3_uri(hour_ledger_path(self.ledger_table, hour)))
+            if not self.hook.check_for_key(key, bucket):
+                self.hook.load_string("[]", key, bucket, replace=False)
+            hour += timedelta(hours=1)
 
     def _defer(self) -> None:
         raise NotImplementedError("LandingFilesSensor defers from execute(), which knows the window")

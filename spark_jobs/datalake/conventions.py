@@ -35,6 +35,9 @@ DEFAULTS = {
 }
 COUNTS_DIR = "_counts"
 MANIFESTS_DIR = "_manifests"
+LEDGERS_DIR = "_ledgers"
+# Tables filled hourly from a landing zone are partitioned by the hour their files landed.
+INGEST_HOUR_PARTITIONS = ("ingest_year", "ingest_month", "ingest_day", "ingest_hour")
 _RUN_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
 
 
@@ -83,6 +86,18 @@ def counts_path(output_path: str, run_name: str) -> str:
 
 def manifest_path(output_path: str, run_name: str) -> str:
     return f"{output_path.rstrip('/')}/{MANIFESTS_DIR}/{run_name}.json"
+
+
+def hour_partition(hour: datetime) -> dict[str, int]:
+    """`{"ingest_year": 2025, "ingest_month": 10, "ingest_day": 29, "ingest_hour": 14}` (UTC)."""
+    hour = hour.astimezone(timezone.utc)
+    return dict(zip(INGEST_HOUR_PARTITIONS, (hour.year, hour.month, hour.day, hour.hour), strict=True))
+
+
+def hour_ledger_path(table_path: str, hour: datetime) -> str:
+    """Where the list of landing files an hour of `table_path` was built from is kept (`datalake.ledger`)."""
+    parts = "/".join(f"{name}={value}" for name, value in hour_partition(hour).items())
+    return f"{table_path.rstrip('/')}/{LEDGERS_DIR}/{parts}.json"
 
 
 @dataclass(frozen=True)

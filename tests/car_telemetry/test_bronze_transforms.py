@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from pyspark.testing import assertDataFrameEqual
 
-from datalake import landing, tables
+from datalake import conventions, landing, tables
 from datalake.car_telemetry import bronze
 from datalake.storage import FileStatus
 from include.sample_data import car_telemetry as sample
@@ -59,7 +59,7 @@ def test_only_json_files_are_landing_files():
 
 def test_window_hours_and_their_partitions():
     hours = tables.hours_between(datetime(2025, 10, 31, 22, tzinfo=UTC), datetime(2025, 11, 1, 1, tzinfo=UTC))
-    assert [bronze.hour_partition(hour) for hour in hours] == [
+    assert [conventions.hour_partition(hour) for hour in hours] == [
         {"ingest_year": 2025, "ingest_month": 10, "ingest_day": 31, "ingest_hour": 22},
         {"ingest_year": 2025, "ingest_month": 10, "ingest_day": 31, "ingest_hour": 23},
         {"ingest_year": 2025, "ingest_month": 11, "ingest_day": 1, "ingest_hour": 0},

@@ -165,9 +165,12 @@ def test_a_file_that_lands_in_a_window_already_run_is_reported(tmp_path, spark):
     land(tmp_path / "landing", "next.json", json.dumps(reading("C", 3, "2025-10-29T15:01:00Z")),
          "2025-10-29T15:10:00Z")  # fmt: skip
 
+    land(tmp_path / "landing", "not_run_yet.json", json.dumps(reading("D", 4, "2025-10-29T13:01:00Z")),
+         "2025-10-29T13:10:00Z")  # fmt: skip
     counts = bronze(tmp_path, H15, H16)
 
     assert (counts["late_files"], counts["late_windows"]) == (1, [[H14, H15]])
+    assert (counts["unprocessed_files"], counts["unprocessed_windows"]) == (1, [["2025-10-29T13:00:00Z", H14]])
     assert [Path(path).name for path in counts["late_files_sample"]] == ["slow_upload.json"]
     assert bronze(tmp_path, H14, H15)["late_files"] == 0  # the rerun picked it up
     assert bronze(tmp_path, H15, H16)["late_files"] == 0

@@ -124,3 +124,5 @@ def test_an_hour_without_landing_files_is_skipped_cleanly(local_dagbag, aws_env)
         "register_silver_partitions": "skipped",
         "publish_counts": "skipped",
     }
+    ledger = "bronze/car_telemetry/_ledgers/ingest_year=2020/ingest_month=1/ingest_day=1/ingest_hour=0.json"
+    assert read_json("dp-lake", ledger) == [], "the skipped hour is recorded as looked at and empty"

@@ -8,8 +8,6 @@ read ends in exactly one of the two.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -35,10 +33,6 @@ NOT_JSON = "not valid JSON"
 NOT_A_NUMBER = "NaN or Infinity is not a JSON number"
 NOT_AN_OBJECT = "not a JSON object"
 DOES_NOT_FIT = "does not fit schema"
-
-
-def hour_partition(hour: datetime) -> dict[str, int]:
-    return dict(zip(INGEST_PARTITIONS, (hour.year, hour.month, hour.day, hour.hour), strict=True))
 
 
 def _field(parsed: Column, path: str) -> Column:

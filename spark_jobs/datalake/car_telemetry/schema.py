@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
+from datalake.conventions import INGEST_HOUR_PARTITIONS
+
 LOCATION = T.StructType(
     [
         T.StructField("latitude", T.DoubleType()),
@@ -47,7 +49,7 @@ LANDING_SCHEMA = T.StructType(
 )
 RECORD_COLUMNS = tuple(LANDING_SCHEMA.fieldNames())
 
-INGEST_PARTITIONS = ("ingest_year", "ingest_month", "ingest_day", "ingest_hour")
+INGEST_PARTITIONS = INGEST_HOUR_PARTITIONS
 EVENT_PARTITIONS = ("event_year", "event_month", "event_day")
 LINEAGE_COLUMNS = ("ingest_ts", "source_file")
 
