@@ -44,7 +44,7 @@ import car_telemetry_memory as memory
 import car_telemetry_silver as silver_job
 import duckdb
 
-from datalake import landing, tables
+from datalake import conventions, landing, tables
 from datalake.car_telemetry import bronze, silver
 from datalake.car_telemetry.schema import BRONZE_SCHEMA, EVENT_PARTITIONS, SILVER_SCHEMA
 from datalake.session import get_spark
@@ -104,7 +104,7 @@ def seed_design(spark, bronze_path: Path, silver_path: Path) -> None:
 
     The job's transforms and consolidation; only the read and write scope differ.
     """
-    hour = [bronze.hour_partition(HOUR)]
+    hour = [conventions.hour_partition(HOUR)]
     incoming = silver.to_silver(tables.read_partitions(spark, str(bronze_path), hour, BRONZE_SCHEMA))
     existing = spark.read.schema(SILVER_SCHEMA).parquet(str(silver_path))
     (

@@ -9,7 +9,8 @@ Peak memory (section 6): the bronze job runs as Glue runs it, `python spark_jobs
 JSON array of the benchmark's records), then on two 50 MB files in one window (the case that ran
 a default executor out of memory when a file was read as one string). The resident set of the
 whole process tree (the Python driver, its JVM and the JVM's Python workers) is summed every
-0.2 s; the peak is the largest sum. Seconds include the JVM start.
+0.2 s (less a fork of the JVM that has not exec'd yet); the peak is the largest sum. Seconds
+include the JVM start.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import car_telemetry_data as data
 import duckdb
 import psutil
 
-from datalake import tables
-from datalake.car_telemetry import bronze, silver
+from datalake import conventions, tables
+from datalake.car_telemetry import silver
 from datalake.car_telemetry.schema import (
     BRONZE_SCHEMA,
     CONSOLIDATION_KEY,
@@ -125,7 +126,7 @@ def spark_consolidation(spark, new_rows: Path, history: Path, out: Path) -> str:
 def consolidation(spark, work: Path, repeat: int) -> dict:
     """The new hour in silver shape as Parquet, then both engines on it and the long history, alternating;
     then Spark's parts: a trivial job, the touched days, the read, the consolidation to a noop sink."""
-    hour = [bronze.hour_partition(HOUR)]
+    hour = [conventions.hour_partition(HOUR)]
     bronze_rows = tables.read_partitions(spark, str(work / "hour" / "bronze"), hour, BRONZE_SCHEMA)
     silver.to_silver(bronze_rows).coalesce(1).write.mode("overwrite").parquet(str(work / "new_rows"))
     inputs = (work / "new_rows", work / "history_long")
@@ -177,11 +178,8 @@ def report_consolidation(args, result: dict) -> None:
 
 
 def tree_rss(process: psutil.Process) -> tuple[int, int]:
-    """(the whole tree's, the JVM's): RSS summed over the process and all its descendants.
-
-    Left out: a copy of the JVM that has forked to start a command and not yet exec'd it (its
-    parent's command line; it shares the JVM's pages), which would count the JVM twice.
-    """
+    """(the whole tree's, the JVM's) RSS: the process and all its descendants, less any fork of the JVM
+    that has not yet exec'd the command it starts (same command line, the JVM's pages: it would count them twice)."""
     members = {}
     for member in (process, *process.children(recursive=True)):
         with contextlib.suppress(psutil.Error):
@@ -189,9 +187,8 @@ def tree_rss(process: psutil.Process) -> tuple[int, int]:
     total = jvm = 0
     for ppid, command, rss in members.values():
         is_java = bool(command) and command[0].endswith("java")
-        if is_java and ppid in members and members[ppid][1] == command:
-            continue
-        total, jvm = total + rss, jvm + (rss if is_java else 0)
+        if not (is_java and ppid in members and members[ppid][1] == command):
+            total, jvm = total + rss, jvm + (rss if is_java else 0)
     return total, jvm
 
 
@@ -245,8 +242,9 @@ def report_memory(measured: dict) -> None:
     print(
         "\n6. Peak memory against landing-file size: car_telemetry_bronze.py as its own process (local[2], driver "
         "memory 1g),\n   one hour holding the file(s). RSS summed over the whole process tree every "
-        f"{SAMPLE_S} s (a forked Python worker's shared\n   pages count in each); JVM: its share at the peak (its "
-        "heap grows lazily up to the 1g driver memory);\n   seconds include the JVM start\n"
+        f"{SAMPLE_S} s (a forked Python worker's shared\n   pages count in each; a fork of the JVM not yet exec'd "
+        "does not); JVM: its share at the peak (its heap grows\n   lazily up to the 1g driver memory); seconds include "
+        "the JVM start\n"
         f"   {'landing file(s)':26} {'records':>10} {'written':>10} {'peak RSS MB':>12} {'JVM':>6} {'seconds':>8}  "
         "result"
     )

@@ -80,6 +80,15 @@ def id_run_name(run_id: str) -> str:
     return safe
 
 
+def split_s3(path: str) -> tuple[str, str] | None:
+    """`s3://bucket/key` (or Spark's `s3a://`, `s3n://`) -> (bucket, key); None for a local path."""
+    scheme, separator, rest = path.partition("://")
+    if not separator or scheme.lower() not in ("s3", "s3a", "s3n"):
+        return None
+    bucket, _, key = rest.partition("/")
+    return bucket, key
+
+
 def counts_path(output_path: str, run_name: str) -> str:
     return f"{output_path.rstrip('/')}/{COUNTS_DIR}/{run_name}.json"
 

@@ -26,6 +26,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from datalake import json_records
+from datalake.conventions import split_s3
 from datalake.storage import HIDDEN_PREFIXES, FileStatus
 
 LANDING_SUFFIX = ".json"
@@ -58,14 +59,6 @@ def is_landing_file(path: str) -> bool:
     return path.lower().endswith(LANDING_SUFFIX)
 
 
-def _split_s3(path: str) -> tuple[str, str] | None:
-    scheme, separator, rest = path.partition("://")
-    if not separator or scheme.lower() not in ("s3", "s3a", "s3n"):
-        return None
-    bucket, _, key = rest.partition("/")
-    return bucket, key
-
-
 def _visible(relative: str) -> bool:
     """Spark's rule: names starting with `.` or `_` (and what is below them) are not data."""
     return not any(part.startswith(HIDDEN_PREFIXES) for part in relative.split("/") if part)
@@ -73,7 +66,7 @@ def _visible(relative: str) -> bool:
 
 def list_files(path: str) -> list[FileStatus]:
     """Every visible file below `path` (a prefix or folder), recursively, with its size and last-modified time."""
-    s3 = _split_s3(path)
+    s3 = split_s3(path)
     if s3:
         import boto3
 
@@ -101,7 +94,7 @@ def list_files(path: str) -> list[FileStatus]:
 
 
 def _open(path: str, s3_client):
-    s3 = _split_s3(path)
+    s3 = split_s3(path)
     if s3:
         return s3_client().get_object(Bucket=s3[0], Key=s3[1])["Body"]
     return open(path, "rb")

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from datalake.cli import JobError
+from datalake.conventions import split_s3
 
 LOCKS_DIR = "_locks"
 LEASE_S = 120.0
@@ -46,14 +47,6 @@ def _owner(label: str) -> dict:
         "pid": os.getpid(),
         "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def _split_s3(path: str) -> tuple[str, str] | None:
-    scheme, separator, rest = path.partition("://")
-    if not separator or scheme.lower() not in ("s3", "s3a", "s3n"):
-        return None
-    bucket, _, key = rest.partition("/")
-    return bucket, key
 
 
 class _LocalLock:
@@ -183,7 +176,7 @@ def lock_path(table_path: str, name: str = "table") -> str:
 def table_lock(table_path: str, label: str, wait_s: float = 1800, lease_s: float = LEASE_S) -> Iterator[object]:
     """Hold the lock of the table at `table_path` for the block; wait up to `wait_s` for it."""
     path = lock_path(table_path)
-    s3 = _split_s3(path)
+    s3 = split_s3(path)
     lock = _S3Lock(*s3, label=label, lease_s=lease_s) if s3 else _LocalLock(path, label)
     deadline = time.monotonic() + wait_s
     announced = False
