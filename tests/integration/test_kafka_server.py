@@ -103,13 +103,14 @@ def test_explicitly_created_topic_has_the_asked_partitions(kafka_conn, kafka_env
 SPARK_READ = """
 import json, sys
 from pyspark.sql import SparkSession
-from datalake.session import IVY_DIR, KAFKA_PACKAGE
+from datalake.session import KAFKA_PACKAGE
+from include.local.paths import CACHE_DIR
 
 spark = (
     SparkSession.builder.master("local[1]")
     .config("spark.ui.enabled", "false")
     .config("spark.jars.packages", KAFKA_PACKAGE)
-    .config("spark.jars.ivy", str(IVY_DIR))
+    .config("spark.jars.ivy", str(CACHE_DIR / "ivy"))
     .getOrCreate()
 )
 spark.sparkContext.setLogLevel("ERROR")
