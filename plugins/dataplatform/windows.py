@@ -28,6 +28,8 @@ WINDOW_START = "{{ %s['start'] }}" % _XCOM
 WINDOW_END = "{{ %s['end'] }}" % _XCOM
 RUN_NAME = "{{ %s['run_name'] }}" % _XCOM
 FULL_REBUILD = "{{ %s['full_rebuild'] | string | lower }}" % _XCOM
+# The window's first day as YYYYMMDD (`anomesdia`), for a DAG whose runs are one UTC day each.
+WINDOW_DAY = "{{ %s['start'][:10] | replace('-', '') }}" % _XCOM
 WINDOW_ARGS = {"--window_start": WINDOW_START, "--window_end": WINDOW_END}
 ZONE_NOTE = "with its time zone (RFC 3339: 2025-10-29T14:00:00Z or 2025-10-29T11:00:00-03:00)"
 # What the form's schema can check: an RFC 3339 date-time that names its zone (`Z` or an offset).
@@ -92,10 +94,12 @@ def resolve(
     align: timedelta | None = None,
     align_label: str = "",
     declared: set[str] | None = None,
+    span: timedelta | None = None,
 ) -> dict:
     """The window as {"start", "end", "run_name", "full_rebuild", "explicit"}; raises WindowError if it is wrong.
 
     `declared` are the DAG's own params (Airflow merges every conf key into `params`, known or not).
+    `span`: the window must be exactly this long (a DAG whose job takes one day at a time).
     """
     known = set(params) if declared is None else declared
     unknown = sorted(set(conf or {}) - known)
@@ -118,6 +122,11 @@ def resolve(
             + ("" if start_param else ": the DAG needs a timetable with real intervals")
         )
     _check_alignment(start, end, align, align_label)
+    if span and timedelta(seconds=end.timestamp() - start.timestamp()) != span:
+        raise WindowError(
+            f"the window [{iso(start)}, {iso(end)}) is not one {span_label(span)}: this DAG processes one "
+            f"{span_label(span)} per run; for a range of them use `airflow backfill create`"
+        )
     return {
         "start": iso(start),
         "end": iso(end),
@@ -125,6 +134,10 @@ def resolve(
         "full_rebuild": bool(params.get("full_rebuild")),
         "explicit": bool(start_param),
     }
+
+
+def span_label(span: timedelta) -> str:
+    return "day" if span == timedelta(days=1) else str(span)
 
 
 def run_interval(context) -> tuple[datetime, datetime] | None:
@@ -140,14 +153,14 @@ def run_interval(context) -> tuple[datetime, datetime] | None:
     return (start, end) if start is not None else None
 
 
-def resolve_window(align: timedelta | None, align_label: str):
-    """The `resolve_window` task of a windowed DAG (windows on multiples of `align`)."""
+def resolve_window(align: timedelta | None, align_label: str, span: timedelta | None = None):
+    """The `resolve_window` task of a windowed DAG (windows on multiples of `align`, exactly `span` long if given)."""
 
     @task(task_id=RESOLVE_TASK_ID)
     def resolve_window(**context) -> dict:
         interval = run_interval(context)
         window = resolve(interval, dict(context["params"]), dict(context["dag_run"].conf or {}), align=align,
-                         align_label=align_label, declared=set(context["dag"].params))  # fmt: skip
+                         align_label=align_label, declared=set(context["dag"].params), span=span)  # fmt: skip
         source = "the run's conf" if window["explicit"] else "the run's data interval"
         shown = f"[{iso(interval[0])}, {iso(interval[1])})" if interval else "none"
         print(f"This run processes [{window['start']}, {window['end']}) from {source} "
