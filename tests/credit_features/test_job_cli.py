@@ -154,7 +154,7 @@ def test_a_rerun_gives_the_same_day_and_leaves_the_neighbours_alone(lake, first_
     manifest = json.loads((lake / "gold" / "_manifests" / "20251029T000000Z_20251030T000000Z.json").read_text())
     assert manifest["partitions"] == [{"anomesdia": "20251029"}]
     assert manifest["partition_keys"] == [{"Name": "anomesdia", "Type": "string"}]
-    assert len(manifest["columns"]) == 52
+    assert len(manifest["columns"]) == 12 + 5 + 34  # input, derived, one-hot
 
 
 def test_a_day_of_only_empty_files_is_a_run_with_zero_rows(lake):
