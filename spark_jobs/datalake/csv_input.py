@@ -2,8 +2,8 @@
 
 RFC 4180: a field may be quoted, a quote inside it is doubled, and a quoted field may hold
 commas and line breaks (so files are read whole, `multiLine`, rather than split by lines); CRLF,
-LF and a UTF-8 byte-order mark are all fine. Every value is read as text: the pipeline's own
-transform decides what a number is, so a bad value is quarantined with a reason instead of
+LF, a UTF-8 byte-order mark and spaces around a quoted value are all fine. Every value is read as
+text: the pipeline's own transform decides what a number is, so a bad value is quarantined with a reason instead of
 silently becoming null.
 
 Nothing is lost:
@@ -94,6 +94,9 @@ def read_folder(spark: SparkSession, folder: str, columns: tuple[str, ...]) -> D
             multiLine=True,
             quote='"',
             escape='"',  # RFC 4180: "" inside a quoted field (Spark's default escape is a backslash)
+            # `  "35" ` is the quoted value 35; spaces inside quotes are the value's (the pipeline trims).
+            ignoreLeadingWhiteSpace=True,
+            ignoreTrailingWhiteSpace=True,
             mode="PERMISSIVE",
             columnNameOfCorruptRecord=MALFORMED,
             pathGlobFilter=f"*{SUFFIX}",

@@ -28,7 +28,7 @@ FIRST = (
     'C2," 30 ",60000, own ,"10",MEDICAL,A," 12000.5 ",7.9,0.2,Y,5\r\n'
     'C3,40,80000,MORTGAGE,2,"HOME\r\nIMPROVEMENT",C,5000,13.1,0.06,N,8\r\n'  # a line break inside quotes (read as \n)
     'C4,50,"",OTHER,,VENTURE,D,2500,,0.1,N,12\r\n'
-    "C5,61,130000,RENT,8,PERSONAL,E,1000,17.2,0.01,N,20\r\n"
+    'C5, "61" ,130000,RENT,8,PERSONAL,E,1000,17.2,0.01,N,20\r\n'  # spaces outside the quotes
     ",33,40000,RENT,1,EDUCATION,A,100,7,0.1,N,2\r\n"
 )
 SECOND = (

@@ -61,7 +61,7 @@ def test_output_columns_are_fixed_and_in_order():
 
 def test_a_whole_row_cleansed_with_its_types(spark):
     row = {
-        "id_cliente": " C9 ", "person_age": '" 41.5 "', "person_income": " 1200.5 ",
+        "id_cliente": " C9 ", "person_age": " 41.5 ", "person_income": " 1200.5 ",
         "person_home_ownership": " mortgage", "person_emp_length": "", "loan_intent": "homeImprovement ",
         "loan_grade": " b", "loan_amnt": "300",
         "loan_int_rate": "", "loan_percent_income": "0.25", "cb_person_default_on_file": "y",

@@ -38,9 +38,9 @@ QUARANTINE_COLUMNS = (REASON, SOURCE_FILE, RECORD, MALFORMED)
 
 
 def _text(name: str) -> Column:
-    """The field trimmed, without one pair of quotes around it (a value padded outside its quotes), blank as null."""
-    unquoted = trimmed(F.regexp_replace(trimmed(F.col(name)), r'(?s)^"(.*)"$', "$1"))
-    return F.when(unquoted != "", unquoted)
+    """The field trimmed, blank as null (padding outside quotes is the CSV reader's to drop)."""
+    value = trimmed(F.col(name))
+    return F.when(value != "", value)
 
 
 def _parsed(name: str, data_type: T.DataType) -> Column:
