@@ -77,11 +77,17 @@ def main(argv: list[str] | None = None) -> dict:
     header_problems = csv_input.check_headers(files, INPUT_COLUMNS)
     records = csv_input.read_folder(run.spark, folder, INPUT_COLUMNS) if files else no_records(run)
 
-    parsed = features.parse(records, header_problems).persist()
+    parsed = features.parse(records, header_problems).persist()  # parsed once; counted and written from here
     accepted, refused = quarantine.split(parsed)
-    read = parsed.count()
-    totals = accepted.agg(F.count(F.lit(1)).alias("rows"), F.countDistinct("id_cliente").alias("clients")).first()
-    reasons = quarantine.reason_counts(parsed)
+    # Every input count in one pass.
+    by_reason = {
+        row[quarantine.REASON]: row
+        for row in parsed.groupBy(quarantine.REASON)
+        .agg(F.count(F.lit(1)).alias("rows"), F.countDistinct("id_cliente").alias("clients"))
+        .collect()
+    }
+    reasons = dict(sorted((reason, row["rows"]) for reason, row in by_reason.items() if reason is not None))
+    totals = by_reason.get(None, {"rows": 0, "clients": 0})
     day = F.lit(run.args.anomesdia)
     rows = features.to_features(features.latest_per_client(accepted)).withColumn(PARTITION, day)
     stored = replace_day(run, rows, features.to_quarantine(refused).withColumn(PARTITION, day), quarantine_path)
@@ -89,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     counts = {
         "files_read": len(files),
         "files_with_header_problems": header_problems,
-        "read": read,
+        "read": sum(row["rows"] for row in by_reason.values()),
         "written": stored["written"],
         "quarantined": stored["quarantined"],
         "superseded": totals["rows"] - totals["clients"],  # accepted rows that a later row of their client replaced
