@@ -1,5 +1,6 @@
-"""car_telemetry run the way its users run it: a real api-server, scheduler, DAG processor and triggerer on
-PostgreSQL, driven through the REST API (what the UI's trigger form sends), the CLI, the schedule and a backfill.
+"""car_telemetry (and credit_features' backfill) run the way users run them: a real api-server, scheduler,
+DAG processor and triggerer on PostgreSQL, driven through the REST API (what the UI's trigger form sends),
+the CLI, the schedule and a backfill.
 
 S3 here is a moto server running inside this test process, so a test can give a landing object the
 last-modified time of an hour that has passed (moto stamps every upload "now"); everything else talks to
@@ -191,3 +192,27 @@ def test_a_backfill_of_three_hours_fills_each_hour_once_without_duplicates(airfl
     assert len(keys) == len(set(keys)), "silver holds one row per car and day"
     ingest_hours = {row[0] for row in lake_rows(airflow.s3, "bronze", ["ingest_hour", "carChassis"])}
     assert {hour.hour for hour in hours} <= ingest_hours
+
+
+def test_a_credit_features_backfill_fills_exactly_its_days(airflow):
+    """The daily DAG the same way: `backfill create` over two days runs one job per day, each reading its day only."""
+    from include.sample_data import credit_features
+
+    days = ["20251005", "20251006", "20251007"]  # the 7th is landed but outside the backfill
+    for index, day in enumerate(days):
+        body = credit_features.generate(rows=20 + index, seed=index).encode()
+        airflow.s3.client.put_object(Bucket=LANDING, Key=f"transient/credit/anomesdia={day}/credit.csv", Body=body)
+    subprocess.run([str(VENV_BIN / "airflow"), "backfill", "create", "--dag-id", "credit_features",
+                    "--from-date", "2025-10-05", "--to-date", "2025-10-06", "--max-active-runs", "2"],
+                   env=airflow.env, check=True, capture_output=True, timeout=120)  # fmt: skip
+    backfill = airflow.client.runs("credit_features", run_type="backfill")
+    finished = [airflow.client.wait_for_run("credit_features", run["dag_run_id"], timeout=1200) for run in backfill]
+    assert [run["state"] for run in finished] == ["success", "success"]
+    written = {}
+    for day in days[:2]:
+        start = datetime.strptime(day, "%Y%m%d").replace(tzinfo=timezone.utc)
+        key = f"gold/credit_features/_counts/{window_run_name(start, start + timedelta(days=1))}.json"
+        written[day] = json.loads(airflow.s3.client.get_object(Bucket=LAKE, Key=key)["Body"].read())["written"]
+    assert written == {"20251005": 20, "20251006": 21}
+    stored = airflow.s3.client.list_objects_v2(Bucket=LAKE, Prefix="gold/credit_features/anomesdia=")
+    assert {obj["Key"].split("/")[2] for obj in stored["Contents"]} == {"anomesdia=20251005", "anomesdia=20251006"}

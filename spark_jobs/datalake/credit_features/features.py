@@ -43,21 +43,28 @@ def _text(name: str) -> Column:
     return F.when(value != "", value)
 
 
-def _parsed(name: str, data_type: T.DataType) -> Column:
-    """The text as a number of `data_type`, or null when it is not one (NaN and Infinity are not numbers)."""
-    text = f"`{name}`"
+def _cast(name: str, data_type: T.DataType) -> Column:
+    """The text cast to the column's number type (doubles first for ints), null when it does not parse."""
+    kind = data_type.simpleString() if isinstance(data_type, T.DecimalType) else "double"
+    return F.expr(f"try_cast(`{name}` AS {kind})")
+
+
+def _number(cast: Column, data_type: T.DataType) -> Column:
+    """The cast value if it is a number of the column's type (NaN, Infinity and `3.5` as an int are not)."""
     if isinstance(data_type, T.DecimalType):
-        return F.expr(f"try_cast({text} AS {data_type.simpleString()})")
-    number = F.expr(f"try_cast({text} AS double)")
-    finite = ~F.isnan(number) & (F.abs(number) < float("inf"))
+        return cast
+    finite = ~F.isnan(cast) & (F.abs(cast) < float("inf"))
     if isinstance(data_type, T.IntegerType):
-        whole = finite & (number == F.floor(number)) & (F.abs(number) <= 2**31 - 1)
-        return F.when(whole, number.cast("int"))
-    return F.when(finite, number)
+        return F.when(finite & (cast == F.floor(cast)) & (F.abs(cast) <= 2**31 - 1), cast.cast("int"))
+    return F.when(finite, cast)
 
 
 def parse(records: DataFrame, header_problems: dict[str, str] | None = None) -> DataFrame:
-    """Typed columns and `reason` (null for a good row). `header_problems`: {file name: why its header is wrong}."""
+    """Typed columns and `reason` (null for a good row). `header_problems`: {file name: why its header is wrong}.
+
+    Built in steps (text, cast, number, reason) so each value is computed once per row: nested in
+    one expression, every use of a column would trim and cast it again (several times slower).
+    """
     texts = records.select(
         F.struct(*INPUT_COLUMNS).alias(RECORD),
         MALFORMED,
@@ -65,19 +72,23 @@ def parse(records: DataFrame, header_problems: dict[str, str] | None = None) -> 
         ROW_IN_FILE,
         *(_text(name).alias(name) for name in INPUT_COLUMNS),
     )
+    casts = texts.withColumns({f"_cast_{name}": _cast(name, data_type) for name, data_type in NUMBERS.items()})
+    numbers = casts.withColumns(
+        {f"_number_{name}": _number(F.col(f"_cast_{name}"), data_type) for name, data_type in NUMBERS.items()}
+    )
     problems = header_problems or {}
     checks = [
         *(F.when(F.col(SOURCE_FILE) == name, F.lit(problem)) for name, problem in sorted(problems.items())),
         F.when(F.col(MALFORMED).isNotNull(), F.lit("malformed CSV record: not as many fields as the header")),
         F.when(F.col("id_cliente").isNull(), F.lit("missing id_cliente")),
         *(
-            F.when(F.col(name).isNotNull() & _parsed(name, data_type).isNull(), F.lit(f"unparseable {name}"))
-            for name, data_type in NUMBERS.items()
+            F.when(F.col(name).isNotNull() & F.col(f"_number_{name}").isNull(), F.lit(f"unparseable {name}"))
+            for name in NUMBERS
         ),
     ]
-    return texts.withColumns(
-        {REASON: first_reason(*checks), **{name: _parsed(name, data_type) for name, data_type in NUMBERS.items()}}
-    )
+    return numbers.withColumns(
+        {REASON: first_reason(*checks), **{name: F.col(f"_number_{name}") for name in NUMBERS}}
+    ).drop(*(f"_{step}_{name}" for step in ("cast", "number") for name in NUMBERS))
 
 
 def to_quarantine(refused: DataFrame) -> DataFrame:
