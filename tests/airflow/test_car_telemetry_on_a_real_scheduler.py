@@ -202,6 +202,8 @@ def test_a_credit_features_backfill_fills_exactly_its_days(airflow):
     for index, day in enumerate(days):
         body = credit_features.generate(rows=20 + index, seed=index).encode()
         airflow.s3.client.put_object(Bucket=LANDING, Key=f"transient/credit/anomesdia={day}/credit.csv", Body=body)
+    airflow.client.wait_for_dag("credit_features")
+    airflow.client.set_paused("credit_features", False)  # a paused DAG's backfill runs wait, like any other run
     subprocess.run([str(VENV_BIN / "airflow"), "backfill", "create", "--dag-id", "credit_features",
                     "--from-date", "2025-10-05", "--to-date", "2025-10-06", "--max-active-runs", "2"],
                    env=airflow.env, check=True, capture_output=True, timeout=120)  # fmt: skip
