@@ -27,6 +27,7 @@ _XCOM = "ti.xcom_pull(task_ids='%s')" % RESOLVE_TASK_ID
 WINDOW_START = "{{ %s['start'] }}" % _XCOM
 WINDOW_END = "{{ %s['end'] }}" % _XCOM
 RUN_NAME = "{{ %s['run_name'] }}" % _XCOM
+WINDOW_DATE = "{{ %s['start'][:10] }}" % _XCOM  # the UTC date the window starts on (a daily run's day)
 FULL_REBUILD = "{{ %s['full_rebuild'] | string | lower }}" % _XCOM
 WINDOW_ARGS = {"--window_start": WINDOW_START, "--window_end": WINDOW_END}
 ZONE_NOTE = "with its time zone (RFC 3339: 2025-10-29T14:00:00Z or 2025-10-29T11:00:00-03:00)"
@@ -92,6 +93,7 @@ def resolve(
     align: timedelta | None = None,
     align_label: str = "",
     declared: set[str] | None = None,
+    span: timedelta | None = None,
 ) -> dict:
     """The window as {"start", "end", "run_name", "full_rebuild", "explicit"}; raises WindowError if it is wrong.
 
@@ -118,6 +120,8 @@ def resolve(
             + ("" if start_param else ": the DAG needs a timetable with real intervals")
         )
     _check_alignment(start, end, align, align_label)
+    if span and end - start != span:
+        raise WindowError(f"the window [{iso(start)}, {iso(end)}) must span exactly {span}; run one window at a time")
     return {
         "start": iso(start),
         "end": iso(end),
@@ -140,14 +144,14 @@ def run_interval(context) -> tuple[datetime, datetime] | None:
     return (start, end) if start is not None else None
 
 
-def resolve_window(align: timedelta | None, align_label: str):
-    """The `resolve_window` task of a windowed DAG (windows on multiples of `align`)."""
+def resolve_window(align: timedelta | None, align_label: str, span: timedelta | None = None):
+    """The `resolve_window` task of a windowed DAG (windows on multiples of `align`, exactly `span` long if given)."""
 
     @task(task_id=RESOLVE_TASK_ID)
     def resolve_window(**context) -> dict:
         interval = run_interval(context)
         window = resolve(interval, dict(context["params"]), dict(context["dag_run"].conf or {}), align=align,
-                         align_label=align_label, declared=set(context["dag"].params))  # fmt: skip
+                         align_label=align_label, declared=set(context["dag"].params), span=span)  # fmt: skip
         source = "the run's conf" if window["explicit"] else "the run's data interval"
         shown = f"[{iso(interval[0])}, {iso(interval[1])})" if interval else "none"
         print(f"This run processes [{window['start']}, {window['end']}) from {source} "
