@@ -30,21 +30,22 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING
 
-import bson
+import bson.errors
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.mongo.hooks.mongo import MongoHook
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
-from bson import json_util
-from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.raw_bson import RawBSONDocument
 from pymongo.errors import PyMongoError
 
 from datalake.conventions import InstantError, iso, parse_instant
 from dataplatform.catalog import s3_uri
+from dataplatform.ejson import encode, raw_id
 from dataplatform.mongo_window import IN, UNREADABLE, placement, window_filter
+from dataplatform.prefetch import prefetched
 from dataplatform.s3_stream import GzipPartFiles
 
 if TYPE_CHECKING:
@@ -52,9 +53,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "_manifest.json"
 PART_GLOB_PREFIX = "part-"
-JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS
 SAMPLE_IDS = 20
-LENIENT = CodecOptions(datetime_conversion=DatetimeConversion.DATETIME_AUTO, unicode_decode_error_handler="replace")
 
 
 class MongoUnavailable(AirflowException):
@@ -68,7 +67,7 @@ class ExtractStats:
         self.outcomes: Counter[str] = Counter()
         self.unencodable_ids: list[str] = []
 
-    def unencodable(self, document_id, error: Exception) -> None:
+    def unencodable(self, document_id) -> None:
         self.outcomes["unencodable"] += 1
         if len(self.unencodable_ids) < SAMPLE_IDS:
             self.unencodable_ids.append(str(document_id))
@@ -87,12 +86,6 @@ def uses_index(plan: dict) -> bool:
     """Whether an `explain` result shows an index scan (MongoDB's IXSCAN, or SQLite's plan under FerretDB)."""
     text = json.dumps(plan, default=str)
     return any(mark in text for mark in ("IXSCAN", "USING INDEX", "USING COVERING INDEX"))
-
-
-def encode(raw: RawBSONDocument, codec_options) -> tuple[dict, bytes]:
-    """A raw document decoded and written as one relaxed Extended JSON line."""
-    document = bson.decode(raw.raw, codec_options=codec_options)
-    return document, json_util.dumps(document, json_options=JSON_OPTIONS).encode("utf-8") + b"\n"
 
 
 class MongoWindowToS3Operator(BaseOperator):
@@ -129,7 +122,7 @@ class MongoWindowToS3Operator(BaseOperator):
         s3 = S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
         hook = MongoHook(mongo_conn_id=self.mongo_conn_id)
         try:
-            with self._mongo_errors(hook):
+            with _MongoErrors(self.mongo_conn_id, hook):
                 collection = hook.get_collection(self.collection, mongo_db=self.database)
                 query = window_filter(self.time_field, start, end)
                 if self.create_index:
@@ -173,15 +166,14 @@ class MongoWindowToS3Operator(BaseOperator):
         bucket, key = S3Hook.parse_s3_url(s3_uri(self.s3_prefix))
         return bucket, key.rstrip("/") + "/"
 
-    def _mongo_errors(self, hook: MongoHook):
-        return _MongoErrors(self.mongo_conn_id, hook)
-
     def _ensure_index(self, collection) -> None:
         name = collection.create_index([(self.time_field, 1)])
         self.log.info("index %s on %s.%s is in place", name, self.database, self.collection)
 
     def _log_plan(self, collection, query: dict) -> None:
-        if uses_index(collection.find(query).explain()):
+        # queryPlanner only: Cursor.explain() asks for allPlansExecution, which runs the whole query once more.
+        explain = {"explain": {"find": collection.name, "filter": query}, "verbosity": "queryPlanner"}
+        if uses_index(collection.database.command(explain)):
             self.log.info("the window query uses an index on %s", self.time_field)
         else:
             self.log.warning("the window query on %s.%s scans the whole collection (no index on %s used); "
@@ -193,12 +185,17 @@ class MongoWindowToS3Operator(BaseOperator):
         raw_collection = collection.with_options(codec_options=collection.codec_options.with_options(
             document_class=RawBSONDocument))  # fmt: skip
         decoding = collection.codec_options
-        with GzipPartFiles(s3, bucket, prefix, self.part_bytes, self.file_bytes) as out:
-            for raw in raw_collection.find(query, batch_size=self.batch_size):
+        cursor = raw_collection.find(query, batch_size=self.batch_size)
+        with (
+            closing(cursor),
+            closing(prefetched(cursor, self.batch_size)) as documents,  # stops the reader thread on any exit
+            GzipPartFiles(s3, bucket, prefix, self.part_bytes, self.file_bytes) as out,
+        ):
+            for raw in documents:
                 try:
                     document, line = encode(raw, decoding)
-                except (bson.errors.BSONError, ValueError, TypeError, OverflowError) as error:
-                    stats.unencodable(_raw_id(raw), error)
+                except (bson.errors.BSONError, ValueError, TypeError, OverflowError):
+                    stats.unencodable(raw_id(raw))
                     continue
                 where = placement(document.get(self.time_field), start, end)
                 stats.outcomes[where] += 1
@@ -241,14 +238,6 @@ class _MongoErrors:
         raise MongoUnavailable(
             f"MongoDB connection '{self.conn_id}' (host {host}): {type(error).__name__}: {reason}"
         ) from None
-
-
-def _raw_id(raw: RawBSONDocument):
-    """The `_id` of a document that did not decode, read as leniently as bson can."""
-    try:
-        return bson.decode(raw.raw, codec_options=LENIENT)["_id"]
-    except (bson.errors.BSONError, ValueError, KeyError):
-        return "<unreadable _id>"
 
 
 def _without(mapping: dict, *keys: str) -> dict:
