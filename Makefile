@@ -61,6 +61,7 @@ bench: setup
 	$(VENV)/python benchmarks/dag_parse.py
 	$(VENV)/python benchmarks/services_start.py
 	$(VENV)/python benchmarks/car_telemetry.py
+	$(VENV)/python benchmarks/mongo_extract.py
 
 dist: setup
 	$(VENV)/python -m include.dist
