@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from include.demos import car_telemetry, conversation_features
+from include.demos import car_telemetry, conversation_features, credit_features
 from include.demos.airflow_run import DemoError
 from include.local import services
 
@@ -20,6 +20,7 @@ from include.local import services
 PIPELINES = {
     "car_telemetry": (["moto"], car_telemetry.run),
     "conversation_features": (["moto", "ferretdb"], conversation_features.run),
+    "credit_features": (["moto"], credit_features.run),
 }
 
 

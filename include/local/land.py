@@ -17,7 +17,7 @@ import boto3
 
 from datalake.conventions import DEFAULTS, iso
 from include.local.env import services_env
-from include.sample_data import car_telemetry
+from include.sample_data import car_telemetry, credit_features
 
 
 def land_car_telemetry() -> str:
@@ -32,6 +32,19 @@ def land_car_telemetry() -> str:
     return (
         f"landed {len(files)} files under s3://{DEFAULTS['landing_bucket']}/{prefix} (the current hour's window).\n"
         f"process them: airflow dags trigger car_telemetry --conf '{conf}'"
+    )
+
+
+def land_credit_features() -> str:
+    """Today's credit file (a rerun of the day replaces it: the key is the day's)."""
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    key = f"transient/credit/anomesdia={today:%Y%m%d}/credit_{today:%Y%m%d}.csv"
+    body = credit_features.generate(rows=1000, seed=int(today.timestamp()), bad=True).encode()
+    boto3.client("s3").put_object(Bucket=DEFAULTS["landing_bucket"], Key=key, Body=body)
+    conf = json.dumps({"window_start": iso(today), "window_end": iso(today + timedelta(days=1))})
+    return (
+        f"landed s3://{DEFAULTS['landing_bucket']}/{key} (1,000 clients and some bad rows).\n"
+        f"process it: airflow dags trigger credit_features --conf '{conf}'"
     )
 
 
@@ -56,7 +69,11 @@ def land_conversation_features() -> str:
     )
 
 
-LANDERS = {"car_telemetry": land_car_telemetry, "conversation_features": land_conversation_features}
+LANDERS = {
+    "car_telemetry": land_car_telemetry,
+    "credit_features": land_credit_features,
+    "conversation_features": land_conversation_features,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -28,7 +28,7 @@ from typing import Any
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
-from airflow.sdk.exceptions import AirflowException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from datalake.conventions import hour_ledger_path, parse_instant
@@ -182,3 +182,22 @@ class LandingFilesSensor(S3KeySensor):
         if event["status"] == "error":
             raise AirflowException(f"waiting for landing files failed: {event['message']}")
         self._decide(event["status"], context)
+
+
+class RequiredInputSensor(S3KeySensor):
+    """The provider's `S3KeySensor` for input that must arrive (a day's file): waits, then fails saying what is missing.
+
+    Unlike a landing window, an absent file here is an incident: on timeout the task fails (never
+    skips) with one line naming the key pattern, so the alert says what to chase. Sensor timeouts
+    are not retried; once the file is there, clear the task (or rerun the day) to go on.
+    """
+
+    def execute(self, context):
+        try:
+            return super().execute(context)
+        except AirflowSensorTimeout:
+            keys = self.bucket_key if isinstance(self.bucket_key, str) else ", ".join(self.bucket_key)
+            raise AirflowSensorTimeout(
+                f"required input missing: nothing matches {keys} after waiting {timedelta(seconds=self.timeout)}; "
+                "once it has landed, clear this task to go on"
+            ) from None

@@ -29,6 +29,8 @@ WINDOW_END = "{{ %s['end'] }}" % _XCOM
 RUN_NAME = "{{ %s['run_name'] }}" % _XCOM
 WINDOW_DATE = "{{ %s['start'][:10] }}" % _XCOM  # the UTC date the window starts on (a daily run's day)
 FULL_REBUILD = "{{ %s['full_rebuild'] | string | lower }}" % _XCOM
+# The window's first day as YYYYMMDD (`anomesdia`), for a DAG whose runs are one UTC day each.
+WINDOW_DAY = "{{ %s['start'][:10] | replace('-', '') }}" % _XCOM
 WINDOW_ARGS = {"--window_start": WINDOW_START, "--window_end": WINDOW_END}
 ZONE_NOTE = "with its time zone (RFC 3339: 2025-10-29T14:00:00Z or 2025-10-29T11:00:00-03:00)"
 # What the form's schema can check: an RFC 3339 date-time that names its zone (`Z` or an offset).
@@ -98,6 +100,7 @@ def resolve(
     """The window as {"start", "end", "run_name", "full_rebuild", "explicit"}; raises WindowError if it is wrong.
 
     `declared` are the DAG's own params (Airflow merges every conf key into `params`, known or not).
+    `span`: the window must be exactly this long (a DAG whose job takes one day at a time).
     """
     known = set(params) if declared is None else declared
     unknown = sorted(set(conf or {}) - known)
@@ -120,8 +123,11 @@ def resolve(
             + ("" if start_param else ": the DAG needs a timetable with real intervals")
         )
     _check_alignment(start, end, align, align_label)
-    if span and end - start != span:
-        raise WindowError(f"the window [{iso(start)}, {iso(end)}) must span exactly {span}; run one window at a time")
+    if span and timedelta(seconds=end.timestamp() - start.timestamp()) != span:
+        raise WindowError(
+            f"the window [{iso(start)}, {iso(end)}) is not one {span_label(span)}: this DAG processes one "
+            f"{span_label(span)} per run; for a range of them use `airflow backfill create`"
+        )
     return {
         "start": iso(start),
         "end": iso(end),
@@ -129,6 +135,10 @@ def resolve(
         "full_rebuild": bool(params.get("full_rebuild")),
         "explicit": bool(start_param),
     }
+
+
+def span_label(span: timedelta) -> str:
+    return "day" if span == timedelta(days=1) else str(span)
 
 
 def run_interval(context) -> tuple[datetime, datetime] | None:

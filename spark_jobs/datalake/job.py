@@ -61,10 +61,14 @@ class JobSpec:
     output: str  # the argument whose path holds `_counts/` and `_manifests/` by default
     optional: dict[str, str | None] = field(default_factory=dict)
     window: WindowRule | None = None  # None: the job has no window arguments
+    # A job partitioned by day (`--anomesdia 20251029`): that day is its window, [D, D+1) in UTC.
+    day_argument: str | None = None
 
     def arguments(self) -> dict[str, bool]:
         """Every argument the job declares -> whether it is required (the DAG tests compare against it)."""
         declared = dict.fromkeys(self.required, True)
+        if self.day_argument:
+            declared[self.day_argument] = True
         if self.window:
             declared.update(dict.fromkeys(WINDOW_ARGUMENTS, True))
         declared.update(dict.fromkeys([*self.optional, *RUN_OUTPUT_ARGUMENTS], False))
@@ -72,7 +76,7 @@ class JobSpec:
 
     def parse(self, argv: list[str] | None = None) -> JobRun:
         """Arguments and window, checked before any Spark start (so errors are one line)."""
-        required = [*self.required, *(WINDOW_ARGUMENTS if self.window else ())]
+        required = [*self.required, *(WINDOW_ARGUMENTS if self.window else ()), *filter(None, [self.day_argument])]
         args = parse_job_args(self.name, required, {**self.optional, **RUN_OUTPUT_ARGUMENTS}, argv)
         window = None
         if self.window:
@@ -82,10 +86,23 @@ class JobSpec:
                 raise JobError(f"--window_end {args.window_end} is not after --window_start {args.window_start}")
             self.window.check(start, end)
             window = (start, end)
+        elif self.day_argument:
+            window = day_window(self.day_argument, getattr(args, self.day_argument))
         return JobRun(spec=self, args=args, window=window, run_name=_run_name(window, argv))
 
     def start(self, argv: list[str] | None = None, extra_packages: tuple[str, ...] = ()) -> JobRun:
         return self.parse(argv).start_spark(extra_packages)
+
+
+def day_window(name: str, value: str) -> tuple[datetime, datetime]:
+    """`20251029` -> [2025-10-29T00:00Z, 2025-10-30T00:00Z)."""
+    try:
+        if not (len(value) == 8 and value.isdigit()):  # strptime would take `2025101` as 2025-10-01
+            raise ValueError(value)
+        day = datetime.strptime(value, "%Y%m%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise JobError(f"--{name} {value!r} is not a day as YYYYMMDD (e.g. 20251029)") from None
+    return day, day + timedelta(days=1)
 
 
 def _instant(name: str, value: str) -> datetime:

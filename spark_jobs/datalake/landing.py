@@ -93,9 +93,14 @@ def list_files(path: str) -> list[FileStatus]:
     return sorted(files, key=lambda file: file.path)
 
 
-def _open(path: str, s3_client):
+def open_file(path: str, s3_client=None):
+    """A binary stream of a local file or an S3 object (`s3_client`: a callable giving a boto3 client)."""
     s3 = split_s3(path)
     if s3:
+        if s3_client is None:
+            import boto3
+
+            return boto3.client("s3").get_object(Bucket=s3[0], Key=s3[1])["Body"]
         return s3_client().get_object(Bucket=s3[0], Key=s3[1])["Body"]
     return open(path, "rb")
 
@@ -134,7 +139,7 @@ def _read_slice(batches: Iterator) -> Iterator:
 
     for batch in batches:
         for path, modified_ms in zip(batch["path"].to_pylist(), batch["modified_ms"].to_pylist(), strict=True):
-            stream = _open(path, s3_client)
+            stream = open_file(path, s3_client)
             try:
                 for records in json_records.record_batches(json_records.read_chunks(stream)):
                     rows = records.num_rows

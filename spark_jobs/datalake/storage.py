@@ -104,6 +104,21 @@ def delete(spark: SparkSession, path: str) -> bool:
     return bool(_fs(spark, hadoop_path).delete(hadoop_path, True))
 
 
+def delete_if_empty(spark: SparkSession, path: str) -> bool:
+    """Remove an empty folder; one that is not empty (another run just wrote into it) or gone is left as is.
+
+    A non-recursive delete, so the emptiness check and the delete are one file-system call: a
+    check-then-delete could remove a folder another run started filling in between.
+    """
+    from py4j.protocol import Py4JJavaError
+
+    hadoop_path = _hadoop_path(spark, path)
+    try:
+        return bool(_fs(spark, hadoop_path).delete(hadoop_path, False))
+    except Py4JJavaError:  # PathIsNotEmptyDirectoryException (or IOException on the local file system)
+        return False
+
+
 def rename(spark: SparkSession, source: str, target: str) -> None:
     """Move `source` to `target` (its parent is created); fails if the move does not happen."""
     source_path, target_path = _hadoop_path(spark, source), _hadoop_path(spark, target)

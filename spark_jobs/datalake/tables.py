@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
+from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
@@ -102,8 +103,8 @@ def swap_partitions(spark: SparkSession, table_path: str, staging: str, owned: I
 
 
 def _remove_if_empty(spark: SparkSession, folder: str) -> None:
-    if storage.exists(spark, folder) and not storage.list_children(spark, folder):
-        storage.delete(spark, folder)
+    if storage.exists(spark, folder):
+        storage.delete_if_empty(spark, folder)
 
 
 def remove_leftovers(spark: SparkSession, table_path: str, stale_after_s: float = STALE_STAGING_S) -> list[str]:
@@ -121,14 +122,18 @@ def remove_leftovers(spark: SparkSession, table_path: str, stale_after_s: float 
     cutoff_ms = (time.time() - stale_after_s) * 1000
     for run_name in storage.list_children(spark, staging_root):
         run_dir = f"{staging_root}/{run_name}"
-        for attempt in storage.list_children(spark, run_dir):
-            attempt_dir = f"{run_dir}/{attempt}"
-            files = storage.list_files(spark, attempt_dir, include_hidden=True)
-            if (files or not stale_after_s) and all(file.modified_ms < cutoff_ms for file in files):
-                storage.delete(spark, attempt_dir)
-                removed.append(f"{STAGING_DIR}/{run_name}/{attempt}")
-        if not storage.list_children(spark, run_dir):
-            storage.delete(spark, run_dir)
+        try:
+            attempts = storage.list_children(spark, run_dir)
+            for attempt in attempts:
+                attempt_dir = f"{run_dir}/{attempt}"
+                files = storage.list_files(spark, attempt_dir, include_hidden=True)
+                if (files or not stale_after_s) and all(file.modified_ms < cutoff_ms for file in files):
+                    storage.delete(spark, attempt_dir)
+                    removed.append(f"{STAGING_DIR}/{run_name}/{attempt}")
+        except Py4JJavaError:
+            # Files vanished while listed: a live run (another window's) is writing or swapping there.
+            continue
+        storage.delete_if_empty(spark, run_dir)
     if removed:
         print(f"removed leftovers of earlier runs from {table_path}: {', '.join(removed)}", flush=True)
     return removed

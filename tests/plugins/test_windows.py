@@ -84,3 +84,19 @@ def test_an_unknown_conf_key_is_refused_even_though_airflow_merges_it_into_param
     params = {**NO_PARAMS, "windw": "2025-10-29T14:00:00Z"}  # what Airflow hands the task
     with pytest.raises(WindowError, match=r"unknown parameter\(s\) windw"):
         resolve((START, END), params, {"windw": "2025-10-29T14:00:00Z"}, declared=set(NO_PARAMS), **HOURLY)
+
+
+DAILY_ONE_DAY = {"align": timedelta(days=1), "align_label": "a UTC midnight", "span": timedelta(days=1)}
+DAY_PARAMS = {"window_start": None, "window_end": None}
+
+
+def test_a_one_day_dag_takes_exactly_one_day():
+    day = (datetime(2025, 10, 29, tzinfo=UTC), datetime(2025, 10, 30, tzinfo=UTC))
+    assert resolve(day, DAY_PARAMS, {}, **DAILY_ONE_DAY)["run_name"] == "20251029T000000Z_20251030T000000Z"
+    params = {"window_start": "2025-10-27T00:00:00Z", "window_end": "2025-10-29T00:00:00Z"}
+    with pytest.raises(WindowError) as raised:
+        resolve(day, params, params, **DAILY_ONE_DAY)
+    assert str(raised.value) == (
+        "the window [2025-10-27T00:00:00Z, 2025-10-29T00:00:00Z) is not one day: this DAG processes one day per run; "
+        "for a range of them use `airflow backfill create`"
+    )
