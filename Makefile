@@ -62,6 +62,7 @@ bench: setup
 	$(VENV)/python benchmarks/services_start.py
 	$(VENV)/python benchmarks/car_telemetry.py
 	$(VENV)/python benchmarks/credit_features.py
+	$(VENV)/python benchmarks/mongo_extract.py
 
 dist: setup
 	$(VENV)/python -m include.dist

@@ -12,13 +12,14 @@ import os
 import sys
 import time
 
-from include.demos import car_telemetry, credit_features
+from include.demos import car_telemetry, conversation_features, credit_features
 from include.demos.airflow_run import DemoError
 from include.local import services
 
 # pipeline -> (the servers it needs, its demo)
 PIPELINES = {
     "car_telemetry": (["moto"], car_telemetry.run),
+    "conversation_features": (["moto", "ferretdb"], conversation_features.run),
     "credit_features": (["moto"], credit_features.run),
 }
 

@@ -22,6 +22,6 @@ def test_build_lays_out_mwaa_and_versioned_glue_artifacts():
     assert not any("__pycache__" in name for name in names)
     assert (DIST / "dags" / "car_telemetry.py").is_file()
     assert (DIST / "requirements.txt").read_text().startswith("--constraint")
-    assert sorted(path.name for path in (DIST / "glue" / "v123" / "scripts").iterdir()) == [
-        "car_telemetry_bronze.py", "car_telemetry_silver.py",
-    ]  # fmt: skip
+    scripts = sorted(path.name for path in (DIST / "glue" / "v123" / "scripts").iterdir())
+    assert {"car_telemetry_bronze.py", "car_telemetry_silver.py", "conversation_features.py"} <= set(scripts)
+    assert scripts == sorted(path.name for path in (DIST.parent / "spark_jobs").glob("*.py")), "every Glue script"

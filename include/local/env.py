@@ -10,9 +10,10 @@ means mwaa.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from dotenv import dotenv_values
 
@@ -37,6 +38,13 @@ def airflow_connections(services: dict[str, str]) -> dict[str, str]:
             f"aws://{services['AWS_ACCESS_KEY_ID']}:{services['AWS_SECRET_ACCESS_KEY']}@/"
             f"?region_name={services.get('AWS_DEFAULT_REGION', 'us-east-1')}&endpoint_url={quote(endpoint, safe='')}"
         )
+    mongo_uri = services.get("MONGO_URI")
+    if mongo_uri:
+        address = urlsplit(mongo_uri)
+        # plain mongodb:// (no SRV lookup, no TLS); fail in seconds, not 30 s, if the server is gone
+        extra = {"srv": False, "ssl": False, "serverSelectionTimeoutMS": 10000}
+        connection = {"conn_type": "mongo", "host": address.hostname, "port": address.port, "extra": extra}
+        connections["AIRFLOW_CONN_MONGO_DEFAULT"] = json.dumps(connection)
     return connections
 
 

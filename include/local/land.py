@@ -48,7 +48,32 @@ def land_credit_features() -> str:
     )
 
 
-LANDERS = {"car_telemetry": land_car_telemetry, "credit_features": land_credit_features}
+def land_conversation_features() -> str:
+    from pymongo import MongoClient
+
+    from include.sample_data import conversation_features
+
+    now = datetime.now(timezone.utc)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    database, collection = DEFAULTS["conversation_features_database"], DEFAULTS["conversation_features_collection"]
+    mongo_uri = services_env().get("MONGO_URI")
+    if not mongo_uri:
+        raise SystemExit("error: the local FerretDB is not running: `make services-up` or `make airflow` first")
+    with MongoClient(mongo_uri) as client:
+        documents = conversation_features.generate(200, day, seed=int(now.timestamp()))
+        loaded = conversation_features.load(client[database][collection], documents)
+    conf = json.dumps({"window_start": iso(day), "window_end": iso(day + timedelta(days=1))})
+    return (
+        f"loaded {loaded} session documents for {day:%Y-%m-%d} into {database}.{collection} (FerretDB).\n"
+        f"process them (once the day is over, or now): airflow dags trigger conversation_features --conf '{conf}'"
+    )
+
+
+LANDERS = {
+    "car_telemetry": land_car_telemetry,
+    "credit_features": land_credit_features,
+    "conversation_features": land_conversation_features,
+}
 
 
 def main(argv: list[str]) -> int:

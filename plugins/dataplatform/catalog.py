@@ -138,6 +138,8 @@ class GlueCatalogPartitionsOperator(BaseOperator):
     :param manifest_path: S3 URI of the manifest the job wrote (`<output>/_manifests/<run>.json`).
     :param aws_conn_id: Airflow AWS connection.
     :param region_name: AWS region; the connection's or boto3's default if not given.
+    :param partition_folder: a folder inside each partition that holds its Parquet files, when the
+        partition folder holds other outputs too (`dt=2025-10-29/parquet/` next to `dt=2025-10-29/csv/`).
     """
 
     template_fields: Sequence[str] = ("database", "table", "table_location", "manifest_path")
@@ -152,9 +154,11 @@ class GlueCatalogPartitionsOperator(BaseOperator):
         manifest_path: str,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
+        partition_folder: str = "",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.partition_folder = partition_folder.strip("/")
         self.database = database
         self.table = table
         self.table_location = table_location
@@ -253,10 +257,10 @@ class GlueCatalogPartitionsOperator(BaseOperator):
         wanted = {}
         for partition in manifest["partitions"]:
             values = [partition_value(partition[key]) for key in keys]
-            wanted[tuple(values)] = {
-                "Values": values,
-                "StorageDescriptor": storage_descriptor(columns, partition_location(location, keys, values)),
-            }
+            partition_path = partition_location(location, keys, values)
+            if self.partition_folder:
+                partition_path += self.partition_folder + "/"
+            wanted[tuple(values)] = {"Values": values, "StorageDescriptor": storage_descriptor(columns, partition_path)}
         if not wanted:
             return 0, 0, 0
         table_ref = {"DatabaseName": self.database, "TableName": self.table}

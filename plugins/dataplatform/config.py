@@ -51,8 +51,14 @@ def platform_mode() -> str:
     return mode
 
 
-def setting(name: str) -> str:
-    """A template that renders to the Variable `dataplatform_<name>` or its default."""
+def setting(name: str, param: str | None = None) -> str:
+    """A template that renders to the Variable `dataplatform_<name>` or its default.
+
+    With `param`, the run's parameter of that name wins when it is set (a per-run override).
+    """
     if name not in DEFAULTS:
         raise KeyError(f"unknown setting {name!r}; known: {', '.join(DEFAULTS)}")
-    return "{{ var.value.get('dataplatform_%s', '%s') }}" % (name, DEFAULTS[name])
+    variable = "var.value.get('dataplatform_%s', '%s')" % (name, DEFAULTS[name])
+    if param:
+        return "{{ params.%s or %s }}" % (param, variable)
+    return "{{ %s }}" % variable

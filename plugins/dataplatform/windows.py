@@ -27,6 +27,7 @@ _XCOM = "ti.xcom_pull(task_ids='%s')" % RESOLVE_TASK_ID
 WINDOW_START = "{{ %s['start'] }}" % _XCOM
 WINDOW_END = "{{ %s['end'] }}" % _XCOM
 RUN_NAME = "{{ %s['run_name'] }}" % _XCOM
+WINDOW_DATE = "{{ %s['start'][:10] }}" % _XCOM  # the UTC date the window starts on (a daily run's day)
 FULL_REBUILD = "{{ %s['full_rebuild'] | string | lower }}" % _XCOM
 # The window's first day as YYYYMMDD (`anomesdia`), for a DAG whose runs are one UTC day each.
 WINDOW_DAY = "{{ %s['start'][:10] | replace('-', '') }}" % _XCOM

@@ -32,6 +32,9 @@ DEFAULTS = {
     # How long after a window's end its landing files may still appear (see dataplatform.sensors).
     "landing_settle_seconds": "300",
     "landing_grace_seconds": "900",
+    # Where conversation_features' sessions live (the connection is `mongo_default`).
+    "conversation_features_database": "conversations",
+    "conversation_features_collection": "sessions",
 }
 COUNTS_DIR = "_counts"
 MANIFESTS_DIR = "_manifests"

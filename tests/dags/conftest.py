@@ -45,14 +45,14 @@ class _TaskInstance:
         return self._xcoms[task_ids]
 
 
-def render(dag, value, xcoms: dict[str, object] | None = None):
-    """Render a templated field the way Airflow would, with no Variables set."""
-    context = {"var": {"value": _Variables()}, "ti": _TaskInstance(xcoms or {})}
+def render(dag, value, xcoms: dict[str, object] | None = None, params: dict | None = None):
+    """Render a templated field the way Airflow would, with no Variables set (and the run's `params`)."""
+    context = {"var": {"value": _Variables()}, "ti": _TaskInstance(xcoms or {}), "params": params or {}}
     environment = dag.get_template_env()
     if isinstance(value, str):
         return environment.from_string(value).render(**context)
     if isinstance(value, dict):
-        return {key: render(dag, item, xcoms) for key, item in value.items()}
+        return {key: render(dag, item, xcoms, params) for key, item in value.items()}
     if isinstance(value, list):
-        return [render(dag, item, xcoms) for item in value]
+        return [render(dag, item, xcoms, params) for item in value]
     return value

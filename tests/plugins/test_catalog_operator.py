@@ -331,3 +331,19 @@ def test_throttled_partitions_are_retried_and_other_errors_fail_clearly():
 
     with pytest.raises(CatalogSyncError, match=r"could not create 1 partition\(s\) of db.tbl: \['0'\]: InvalidInput"):
         batching_operator()._batched(refuse, entries(1), lambda e: e["Values"], tolerated=None, action="create")
+
+
+@pytest.mark.integration
+def test_a_partition_folder_points_each_partition_at_its_parquet_subfolder(lake):
+    path = lake["put_manifest"]("20251029T000000Z_20251030T000000Z", manifest([OCT_29]))
+    root = f"s3://{lake['bucket']}/gold/conversation_features"
+    operator = GlueCatalogPartitionsOperator(
+        task_id="register_partitions", database=lake["database"], table="car_telemetry_silver",
+        table_location=root, manifest_path=path, partition_folder="/parquet/",
+    )  # fmt: skip
+
+    operator.execute(context={})
+
+    assert catalog_partitions(lake) == [
+        (["2025", "10", "29"], f"{root}/event_year=2025/event_month=10/event_day=29/parquet/", COLUMN_NAMES)
+    ]
