@@ -101,8 +101,8 @@ def test_missing_go_gives_one_clear_line(monkeypatch, tmp_path):
     assert str(error.value) == "ferretdb: go not found on PATH; Go 1.21+ is needed once to build FerretDB v1.24.2"
 
 
-def _fake(name: str, command: list[str]) -> ServerDef:
-    return ServerDef(name=name, ports=("port",), command=lambda ports: command, is_ready=lambda ports: True,
+def _fake(name: str, command: list[str], ready: bool = True) -> ServerDef:
+    return ServerDef(name=name, ports=("port",), command=lambda ports: command, is_ready=lambda ports: ready,
                      env=lambda ports: {}, ready_timeout=10)  # fmt: skip
 
 
@@ -110,7 +110,8 @@ def _fake(name: str, command: list[str]) -> ServerDef:
 def fake_servers(monkeypatch):
     """Two throwaway servers in the registry: `sleeper` (starts fine) and `broken` (exits at once)."""
     sleeper = _fake("sleeper", [sys.executable, "-c", "import time; time.sleep(120)"])
-    broken = _fake("broken", ["false"])
+    # A broken server never answers its readiness probe (a fake that always said "ready" raced its own exit).
+    broken = _fake("broken", ["false"], ready=False)
     for server in (sleeper, broken):
         monkeypatch.setitem(services.SERVERS, server.name, server)
     yield
