@@ -96,4 +96,3 @@ def main(argv: list[str] | None = None) -> dict:
 
 if __name__ == "__main__":
     run_job(main)
-

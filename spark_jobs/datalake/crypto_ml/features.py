@@ -15,7 +15,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from datalake.columns import trimmed
-from datalake.crypto_ml.schema import FEATURE_COLUMNS, INPUT_COLUMNS, OUTPUT_COLUMNS, PRICES, TARGET
+from datalake.crypto_ml.schema import INPUT_COLUMNS, OUTPUT_COLUMNS, PRICES, TARGET
 from datalake.csv_input import MALFORMED, ROW_IN_FILE, SOURCE_FILE
 from datalake.quarantine import REASON, first_reason
 
@@ -144,6 +144,3 @@ def to_features(prices: DataFrame) -> DataFrame:
         F.when(F.col("_next_close").isNotNull(), (F.col("_next_close") > F.col("close")).cast("int")).alias(TARGET),
     )
     return features.select(*OUTPUT_COLUMNS)
-
-
-__all__ = ["FEATURE_COLUMNS", "parse", "to_quarantine", "latest_per_day", "to_features"]

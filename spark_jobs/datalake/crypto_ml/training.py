@@ -94,17 +94,13 @@ def majority_class(train: DataFrame) -> int:
 def baseline_predictions(test: DataFrame, majority: int) -> DataFrame:
     """The majority class for every row, as a model's output columns (a constant score: ROC AUC 0.5)."""
     score = F.array(F.lit(float(1 - majority)), F.lit(float(majority)))
-    return test.select(
-        LABEL, F.lit(float(majority)).alias("prediction"), array_to_vector(score).alias("rawPrediction")
-    )
+    return test.select(LABEL, F.lit(float(majority)).alias("prediction"), array_to_vector(score).alias("rawPrediction"))
 
 
 def metrics(predictions: DataFrame) -> dict[str, float]:
     """Accuracy, and precision/recall/F1 of the positive class `1` (0 when undefined), and ROC AUC."""
     by_label = {"precision": "precisionByLabel", "recall": "recallByLabel", "f1": "fMeasureByLabel"}
-    found = {
-        "accuracy": MulticlassClassificationEvaluator(labelCol=LABEL, metricName="accuracy").evaluate(predictions)
-    }
+    found = {"accuracy": MulticlassClassificationEvaluator(labelCol=LABEL, metricName="accuracy").evaluate(predictions)}
     for name, metric in by_label.items():
         evaluator = MulticlassClassificationEvaluator(labelCol=LABEL, metricName=metric, metricLabel=1.0)
         found[name] = evaluator.evaluate(predictions)
@@ -113,5 +109,5 @@ def metrics(predictions: DataFrame) -> dict[str, float]:
 
 
 def best_model(results: dict[str, dict[str, float]]) -> str:
-    """The model with the highest test ROC AUC; a tie goes to the one listed first (learned models before the baseline)."""
+    """The highest test ROC AUC; a tie goes to the model listed first (the learned ones before the baseline)."""
     return max(results, key=lambda name: (results[name]["roc_auc"], -list(results).index(name)))
