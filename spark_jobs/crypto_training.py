@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> dict:
         }
         storage.write_text(run.spark, f"{artifacts}/latest.json", json.dumps(latest, indent=2))  # last
     read = features.count()
+    for cached in (split.train, split.test, features):
+        cached.unpersist()
     used = summary["train_rows"] + summary["test_rows"]
     counts = {"read": read, "written": used, "quarantined": 0, "superseded": 0, "skipped": read - used,
               "best_model": best, "roc_auc": results[best]["roc_auc"], **summary}  # fmt: skip
