@@ -65,7 +65,7 @@ bench: setup
 	$(VENV)/python benchmarks/mongo_extract.py
 
 dist: setup
-	$(VENV)/python -m include.dist
+	$(VENV)/python -m include.dist $(if $(VERSION),--version $(VERSION))
 
 lock:
 	uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.lock --no-header
