@@ -64,11 +64,9 @@ def worker_venv(python: str) -> Path:
     (venv / "requirements.txt").write_text("\n".join(requirements[1:]) + "\n")
     uv = str(VENV_BIN / "uv")
     subprocess.run([uv, "venv", "--quiet", "--python", python, str(venv / "env")], check=True)
-    subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", str(venv / "env" / "bin" / "python")]
-        + ["-r", str(venv / "requirements.txt"), "-c", str(lock)],
-        check=True,
-    )
+    target = str(venv / "env" / "bin" / "python")
+    install = ["-r", str(venv / "requirements.txt"), "-c", str(lock)]
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", target, *install], check=True)
     (venv / "ready").write_text("")
     return venv
 
