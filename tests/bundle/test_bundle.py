@@ -116,7 +116,8 @@ def test_every_glue_stage_points_at_code_in_the_bundle(worker_view):
         keys = [stage["script_location"], *stage["extra_py_files"].split(",")]
         for location in keys:
             bucket, _, key = location.removeprefix("s3://").partition("/")
-            assert location.startswith("s3://") and bucket, location
+            assert location.startswith("s3://"), location
+            assert bucket, location
             assert key.startswith(f"{manifest['glue_prefix']}/"), f"{stage['task']}: {location} is not this version's"
             assert key in shipped, f"{stage['dag']}.{stage['task']}: {location} is not in the bundle"
     assert {stage["job"] for stage in stages} <= set(manifest["glue_jobs"])
