@@ -87,24 +87,24 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_manifest(version: str) -> Path:
+def write_manifest(version: str, dist: Path = DIST) -> Path:
     """`dist/manifest.json`: every shipped file, its S3 key under the artifacts bucket, size and sha256."""
-    files = sorted(path for path in DIST.rglob("*") if path.is_file() and path.name != MANIFEST)
+    files = sorted(path for path in dist.rglob("*") if path.is_file() and path.name != MANIFEST)
     glue = f"glue/{version}"
     manifest = {
         "version": version,
         "glue_prefix": glue,
-        "glue_jobs": sorted(path.stem for path in (DIST / glue / "scripts").glob("*.py")),
-        "dags": sorted(str(path.relative_to(DIST)) for path in files if path.is_relative_to(DIST / "dags")),
+        "glue_jobs": sorted(path.stem for path in (dist / glue / "scripts").glob("*.py")),
+        "dags": sorted(str(path.relative_to(dist)) for path in files if path.is_relative_to(dist / "dags")),
         "plugins": "plugins.zip",
         "requirements": "requirements.txt",
         "startup_script": None,
         "files": [
-            {"path": str(path.relative_to(DIST)), "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            {"path": str(path.relative_to(dist)), "bytes": path.stat().st_size, "sha256": _sha256(path)}
             for path in files
         ],
     }
-    target = DIST / MANIFEST
+    target = dist / MANIFEST
     target.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return target
 
