@@ -78,7 +78,7 @@ rollback: setup
 	$(VENV)/python -m include.deploy rollback --env $(ENV) $(if $(TO),--to $(TO))
 
 lock:
-	uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.lock --no-header
+	$(VENV)/uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.lock --no-header
 
 clean: airflow-down services-down
 	rm -rf .local dist
