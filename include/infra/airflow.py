@@ -70,8 +70,9 @@ def _arn(scope: Construct, service: str, resource: str) -> str:
 
 def _statements(scope: Construct, name: str, glue_role: iam.Role) -> list[iam.PolicyStatement]:
     statement = iam.PolicyStatement
+    environment_arn = _arn(scope, "airflow", f"environment/{name}")
     return [
-        statement(sid="Metrics", actions=["airflow:PublishMetrics"], resources=[_arn(scope, "airflow", f"environment/{name}")]),
+        statement(sid="Metrics", actions=["airflow:PublishMetrics"], resources=[environment_arn]),
         statement(
             sid="AirflowLogs",
             actions=["logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutLogEvents", "logs:GetLogEvents",
@@ -79,7 +80,8 @@ def _statements(scope: Construct, name: str, glue_role: iam.Role) -> list[iam.Po
             resources=[_arn(scope, "logs", f"log-group:airflow-{name}-*")],
         ),
         # Not resource-scoped by AWS: the listing of log groups, the account's public access block, metrics.
-        statement(sid="Describe", actions=["logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock"], resources=["*"]),
+        statement(sid="Describe", actions=["logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock"],
+                  resources=["*"]),
         statement(sid="CloudWatch", actions=["cloudwatch:PutMetricData"], resources=["*"]),
         statement(
             sid="CeleryQueue",

@@ -9,11 +9,11 @@ import os
 # Node 20 (installed here) works, but jsii prints a banner about its end of life unless told it is known.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402
-from constructs import Construct  # noqa: E402
+import aws_cdk as cdk
+from constructs import Construct
 
-from include.infra import airflow, glue, network, storage, stores  # noqa: E402
-from include.local.paths import REPO_ROOT  # noqa: E402
+from include.infra import airflow, glue, network, storage, stores
+from include.local.paths import REPO_ROOT
 
 
 def stack_name(env: str) -> str:
