@@ -12,3 +12,8 @@
 - `airflow`: the MWAA environment (Airflow 3.3.1), its least-privilege execution role, and the
   Airflow Variables it reads from Secrets Manager (bucket names, Glue role, database).
 """
+
+import os
+
+# Node 20 (installed here) works, but jsii prints a banner about its end of life unless told it is known.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
