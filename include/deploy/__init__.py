@@ -18,6 +18,7 @@ The order never leaves a DAG pointing at code that is not there yet:
 
 Each deploy appends a record (version, object versions of plugins, requirements and every DAG
 file) to `deployments/history.json` in the bucket. A rollback applies an earlier record in the
-same order: steps 3-5 with its object versions (DAG files are restored by copying their old
-versions), after checking that its Glue code is still there.
+same order, after checking that its Glue code is still there: its plugins, requirements and DAG
+files become the latest objects again (copies of their recorded versions), the environment is
+updated to them, the Variable moves back, the DAG files last.
 """

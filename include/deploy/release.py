@@ -217,14 +217,7 @@ def upload_dags(clients: Clients, target: Target, dist: Path, manifest: dict) ->
 
 def restore_dags(clients: Clients, target: Target, dags: dict[str, str]) -> dict[str, str]:
     """Step 5 of a rollback: each DAG file's recorded version becomes the current one again."""
-    versions = {}
-    for key, version in sorted(dags.items()):
-        current = _current(clients, target.bucket, key)
-        if current and current["VersionId"] == version:
-            versions[key] = version
-            continue
-        source = {"Bucket": target.bucket, "Key": key, "VersionId": version}
-        versions[key] = clients.s3.copy_object(Bucket=target.bucket, Key=key, CopySource=source)["VersionId"]
+    versions = {key: restore_object(clients, target.bucket, key, version) for key, version in sorted(dags.items())}
     for key in sorted(_dag_keys(clients, target) - dags.keys()):
         clients.s3.delete_object(Bucket=target.bucket, Key=key)
     log.info("5/5 dags: %d file(s) restored in s3://%s/%s/", len(versions), target.bucket, target.dags_prefix)
@@ -266,6 +259,15 @@ def deploy(clients: Clients, name: str, dist: Path, wait: tuple[float, float] = 
     return release
 
 
+def restore_object(clients: Clients, bucket: str, key: str, version: str) -> str:
+    """Make an object's old version the current one again (a copy of it); its new version id."""
+    current = _current(clients, bucket, key)
+    if current and current["VersionId"] == version:
+        return version
+    source = {"Bucket": bucket, "Key": key, "VersionId": version}
+    return clients.s3.copy_object(Bucket=bucket, Key=key, CopySource=source)["VersionId"]
+
+
 def _glue_code_present(clients: Clients, target: Target, version: str) -> bool:
     listed = clients.s3.list_objects_v2(Bucket=target.bucket, Prefix=f"glue/{version}/scripts/", MaxKeys=1)
     return bool(listed.get("KeyCount")) and _current(clients, target.bucket, f"glue/{version}/datalake.zip") is not None
@@ -292,8 +294,13 @@ def rollback(clients: Clients, name: str, to: str | None = None, wait: tuple[flo
     if not _glue_code_present(clients, target, record["version"]):
         raise DeployError(f"s3://{target.bucket}/glue/{record['version']}/ is gone: cannot roll back to it")
     log.info("rolling %s back from %s to %s", name, current, record["version"])
-    release = Release(record["version"], record["plugins_version"], record["requirements_version"], action="rollback")
-    log.info("1/5 glue code: glue/%s/ is there; 2/5 nothing to upload", release.version)
+    log.info("1/5 glue code: glue/%s/ is there", record["version"])
+    # The old plugins and requirements become the latest objects again, so that the environment's pinned
+    # versions and the bucket's latest agree (anything that updates the environment without versions).
+    plugins = restore_object(clients, target.bucket, target.plugins_key, record["plugins_version"])
+    requirements = restore_object(clients, target.bucket, target.requirements_key, record["requirements_version"])
+    log.info("2/5 plugins.zip and requirements.txt of %s are the latest again", record["version"])
+    release = Release(record["version"], plugins, requirements, action="rollback")
     update_environment(clients, target, release, wait)
     set_code_version(clients, target, release.version)
     release.dags = restore_dags(clients, target, record["dags"])

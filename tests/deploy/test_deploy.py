@@ -158,8 +158,12 @@ def test_changed_plugins_update_the_environment_and_a_rollback_restores_everythi
     world["journal"].clear()
     assert main(["rollback", "--env", ENV, "--poll-seconds", "0"], world["clients"]) == 0
     restored = world["mwaa"].environment
-    assert restored["PluginsS3ObjectVersion"] == v1["PluginsS3ObjectVersion"]
-    assert restored["RequirementsS3ObjectVersion"] == v1["RequirementsS3ObjectVersion"]
+    # The environment runs v1's bytes, and they are the latest objects again (a copy of v1's versions).
+    assert _object(world, "plugins.zip", restored["PluginsS3ObjectVersion"]) == _object(
+        world, "plugins.zip", v1["PluginsS3ObjectVersion"]
+    )
+    assert _object(world, "plugins.zip") == (bundles["v1"] / "plugins.zip").read_bytes()
+    assert restored["RequirementsS3ObjectVersion"] == v1["RequirementsS3ObjectVersion"], "unchanged: not copied"
     assert _code_version(world) == "v1"
     assert {key: _object(world, key) for key in _dag_keys(world)} == v1_dags, "the v1 DAG files, and only them"
     journal = world["journal"]
@@ -176,7 +180,8 @@ def test_changed_plugins_update_the_environment_and_a_rollback_restores_everythi
     ]
     assert main(["rollback", "--env", ENV, "--to", "v2", "--poll-seconds", "0"], world["clients"]) == 0
     assert _code_version(world) == "v2"
-    assert world["mwaa"].environment["PluginsS3ObjectVersion"] == v2["PluginsS3ObjectVersion"]
+    assert _object(world, "plugins.zip") == (bundles["v2"] / "plugins.zip").read_bytes()
+    assert "dags/new_pipeline.py" in _dag_keys(world)
 
 
 def test_a_failed_environment_update_changes_no_dag_and_no_variable(world, bundles, capsys):
