@@ -5,7 +5,7 @@ VENV := .venv/bin
 LOCAL_ENV := eval "$$($(VENV)/python -m include.local.env)"
 
 .PHONY: help setup demo test test-fast lint format services-up services-down services-status airflow airflow-down \
-	land bench dist deploy rollback lock clean
+	land bench dist deploy rollback synth lock clean
 
 help:
 	@echo "make demo           run every pipeline locally on sample data and print a summary"
@@ -20,6 +20,7 @@ help:
 	@echo "make dist           build the deployable artifacts in dist/ (plugins.zip, Glue scripts + zip)"
 	@echo "make deploy ENV=dev       build dist/ and ship it to the MWAA environment dataplatform-dev"
 	@echo "make rollback ENV=dev [TO=version]   back to the previous (or the named) deployed version"
+	@echo "make synth ENV=dev        synthesise the CDK stack dataplatform-dev into dist/cdk.out (offline)"
 
 setup:
 	@bash include/local/setup.sh
@@ -76,6 +77,9 @@ deploy: dist
 rollback: setup
 	@test -n "$(ENV)" || { echo "make rollback ENV=<env> [TO=<version>]"; exit 2; }
 	$(VENV)/python -m include.deploy rollback --env $(ENV) $(if $(TO),--to $(TO))
+
+synth: setup
+	$(VENV)/python -m include.infra.app --env $(or $(ENV),dev)
 
 lock:
 	$(VENV)/uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.lock --no-header
