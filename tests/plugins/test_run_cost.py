@@ -132,3 +132,22 @@ def test_publish_counts_publishes_the_stages_costs_with_the_counts(monkeypatch):
     published = run_counts.publish_counts({"bronze": "s3://l/b", "silver": "s3://l/s"}, dag=dag, ti=ti)
     assert published == {**counts, "glue_cost": {"mode": "mwaa", "stages": {"bronze": bronze, "silver": silver},
                                                  "total_usd": "0.1833"}}  # fmt: skip
+
+
+def test_a_local_stage_records_the_same_fields_marked_local(monkeypatch):
+    import dataplatform.glue as glue_module
+
+    monkeypatch.setenv("PLATFORM", "local")
+    monkeypatch.setattr(glue_module, "run_glue_script_locally", lambda **kwargs: "local_run_1")
+    ti = _TaskInstance()
+    assert _stage(_Glue(error=AssertionError("local mode never calls Glue"))).execute({"ti": ti}) == "local_run_1"
+    cost = ti.pushed[COST_XCOM_KEY]
+    assert set(cost) == FIELDS
+    assert (cost["mode"], cost["job"], cost["run_id"], cost["dpu_seconds"], cost["cost_usd"]) == (
+        "local",
+        "car_telemetry_silver",
+        "local_run_1",
+        None,
+        None,
+    )
+    assert cost["execution_time_s"] >= 0
