@@ -4,7 +4,8 @@ The environment is `dataplatform-<env>` (the name the CDK app gives it; `DEPLOY_
 overrides); everything else is read from it: its source bucket (versioned: the artifacts bucket),
 its DAGs folder, its plugins/requirements keys and the Secrets Manager prefix of its Variables.
 
-The order never leaves a DAG pointing at code that is not there yet:
+Before anything is written, the Variable `dataplatform_artifacts_bucket` (where the DAGs start Glue
+code from) must name that bucket. The order never leaves a DAG pointing at code that is not there yet:
 
 1. the Glue code under `glue/<version>/` (new keys next to the old versions, which stay: a
    backfill running across the deploy keeps its version, and a rollback finds its code);

@@ -13,6 +13,7 @@ from typing import Any
 
 log = logging.getLogger("deploy")
 
+ARTIFACTS_VARIABLE = "dataplatform_artifacts_bucket"
 SECRETS_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 CODE_VERSION_VARIABLE = "dataplatform_code_version"
 HISTORY_KEY = "deployments/history.json"
@@ -85,6 +86,22 @@ def discover(clients: Clients, name: str) -> Target:
         plugins_version=environment.get("PluginsS3ObjectVersion"),
         requirements_version=environment.get("RequirementsS3ObjectVersion"),
     )
+
+
+def check_artifacts_bucket(clients: Clients, target: Target) -> None:
+    """The DAGs start Glue code from the Variable's bucket: it must be the one this deploy uploads to."""
+    from datalake.conventions import DEFAULTS
+
+    name = f"{target.variables_prefix}/{ARTIFACTS_VARIABLE}"
+    try:
+        expected = clients.secrets.get_secret_value(SecretId=name)["SecretString"]
+    except clients.secrets.exceptions.ResourceNotFoundException:
+        expected = DEFAULTS["artifacts_bucket"]
+    if expected != target.bucket:
+        raise DeployError(
+            f"the DAGs would start Glue code from s3://{expected} (Variable {ARTIFACTS_VARIABLE}, secret {name}) "
+            f"but the environment's bucket is s3://{target.bucket}: set the secret to {target.bucket}"
+        )
 
 
 def read_bundle(dist: Path) -> dict:
@@ -241,6 +258,7 @@ def append_history(clients: Clients, target: Target, release: Release) -> None:
 def deploy(clients: Clients, name: str, dist: Path, wait: tuple[float, float] = (30, 7200)) -> Release:
     manifest = read_bundle(dist)
     target = discover(clients, name)
+    check_artifacts_bucket(clients, target)
     log.info("deploying %s to %s (s3://%s)", manifest["version"], name, target.bucket)
     upload_glue_code(clients, target, dist, manifest)
     plugins, new_plugins = put_if_changed(
@@ -276,6 +294,7 @@ def _glue_code_present(clients: Clients, target: Target, version: str) -> bool:
 def rollback(clients: Clients, name: str, to: str | None = None, wait: tuple[float, float] = (30, 7200)) -> Release:
     """Apply an earlier deploy's record: `to` names its version; default, the one before the current."""
     target = discover(clients, name)
+    check_artifacts_bucket(clients, target)
     history = read_history(clients, target)
     if len(history) < 2 and to is None:
         raise DeployError(f"{name} has {len(history)} deploy(s) on record: nothing to roll back to")

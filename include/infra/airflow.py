@@ -159,6 +159,7 @@ def deployer_policy(scope: Construct, name: str, store: Buckets) -> iam.ManagedP
     return iam.ManagedPolicy(
         scope,
         "DeployerPolicy",
+        managed_policy_name=f"{name}-deployer",
         description=f"make deploy / make rollback for {name}",
         statements=[
             iam.PolicyStatement(
@@ -171,6 +172,11 @@ def deployer_policy(scope: Construct, name: str, store: Buckets) -> iam.ManagedP
                 actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject",
                          "s3:ListBucket", "s3:GetBucketVersioning"],
                 resources=[store.artifacts.bucket_arn, store.artifacts.arn_for_objects("*")],
+            ),
+            iam.PolicyStatement(
+                sid="ArtifactsVariable",
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[_arn(scope, "secretsmanager", f"secret:{VARIABLES_PREFIX}/dataplatform_artifacts_bucket*")],
             ),
             iam.PolicyStatement(
                 sid="CodeVersion",

@@ -37,7 +37,11 @@ def stores(scope: Construct, glue_role: iam.Role) -> Stores:
         ),
         removal_policy=RemovalPolicy.RETAIN,
     )
-    table.grant(glue_role, "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query")
+    table.grant(
+        glue_role,
+        *("dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"),
+        *("dynamodb:GetItem", "dynamodb:BatchGetItem"),
+    )
     search = opensearch.Domain(
         scope,
         "Search",

@@ -70,6 +70,8 @@ def world(aws_env):
     secrets_left = secrets.list_secrets(Filters=[{"Key": "name", "Values": ["t/variables/"]}])["SecretList"]
     for secret in secrets_left:
         secrets.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
+    # What the CDK stack creates: the Variable naming the bucket the DAGs start Glue code from.
+    secrets.create_secret(Name="t/variables/dataplatform_artifacts_bucket", SecretString=bucket)
     journal: list[str] = []
     stand_in = MwaaStandIn(NAME, bucket, OPTIONS, journal=journal)
     stand_in.attach(mwaa)
@@ -205,6 +207,13 @@ def test_a_version_is_never_overwritten_with_other_code(world, bundles, tmp_path
     assert _deploy(world, other) == 1
     writes = [entry for entry in world["journal"] if not entry.startswith("GetEnvironment")]
     assert writes == [], "refused before writing anything"
+
+
+def test_a_bucket_the_dags_do_not_read_their_code_from_is_refused(world, bundles, capsys):
+    world["clients"].secrets.put_secret_value(SecretId="t/variables/dataplatform_artifacts_bucket", SecretString="x")
+    assert _deploy(world, bundles["v1"]) == 1
+    assert "would start Glue code from s3://x" in capsys.readouterr().err
+    assert [entry for entry in world["journal"] if not entry.startswith(("GetEnvironment", "PutSecretValue"))] == []
 
 
 def test_errors_are_one_line(world, bundles, tmp_path, capsys):

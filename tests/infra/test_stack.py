@@ -5,6 +5,7 @@ and the IAM policies' least privilege (no `*` action, `*` resources only for act
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -22,6 +23,8 @@ UNSCOPED = {
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
+    if not shutil.which("node"):
+        pytest.fail("the CDK synthesises through Node (jsii): install Node 20+ (apt-get install nodejs)")
     from include.infra.app import build
 
     app, stack = build("test", outdir=str(tmp_path_factory.mktemp("cdk.out")))
