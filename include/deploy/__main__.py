@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from include.deploy.release import Clients, DeployError, deploy, discover, read_history, rollback
 from include.dist import DIST
@@ -62,6 +63,10 @@ def main(argv: list[str] | None = None, clients: Clients | None = None) -> int:
             return 0
     except DeployError as error:
         print(f"deploy: error: {error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        # No credentials, no network, access denied: AWS's own message, on one line.
+        print(f"deploy: error: AWS: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     print(f"deploy: {name} runs {release.version} ({release.action})")
     return 0

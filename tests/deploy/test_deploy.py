@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 import pytest
 
 from include.deploy.__main__ import main
@@ -223,3 +224,9 @@ def test_errors_are_one_line(world, bundles, tmp_path, capsys):
     assert "make dist" in capsys.readouterr().err
     assert main(["rollback", "--env", ENV], world["clients"]) == 1
     assert "nothing to roll back" in capsys.readouterr().err
+    s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:9", config=Config(retries={"max_attempts": 1}))
+    unreachable = Clients(s3, world["clients"].mwaa, world["clients"].secrets)
+    assert main(["deploy", "--env", ENV, "--dist", str(bundles["v1"])], unreachable) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("deploy: error: AWS: ")
+    assert error.strip().count("\n") == 0
