@@ -11,8 +11,8 @@ import zipfile
 from pathlib import Path
 
 import boto3
-from botocore.config import Config
 import pytest
+from botocore.config import Config
 
 from include.deploy.__main__ import main
 from include.deploy.release import SECRETS_BACKEND, Clients
