@@ -17,6 +17,10 @@ from include.infra.storage import Buckets
 from include.local.paths import REPO_ROOT
 
 DATABASE = DEFAULTS["glue_database"]
+# Pipelines whose jobs keep run artifacts (models, metrics, charts) in the artifacts bucket, under
+# `s3://<artifacts>/<prefix>/`: the Glue role writes there and nowhere else in that bucket (its code
+# versions, DAGs and plugins stay read-only to it).
+ARTIFACT_PREFIXES = ("crypto_ml",)
 
 
 def glue_jobs() -> list[str]:
@@ -56,6 +60,8 @@ def glue_role(scope: Construct, store: Buckets) -> iam.Role:
     store.lake.grant_read_write(role)
     store.artifacts.grant_read(role, "glue/*")
     store.artifacts.grant_read_write(role, "glue/tmp/*")
+    for prefix in ARTIFACT_PREFIXES:
+        store.artifacts.grant_read_write(role, f"{prefix}/*")
     stack = Stack.of(scope)
     role.add_to_policy(
         iam.PolicyStatement(

@@ -189,6 +189,15 @@ def test_the_execution_role_passes_only_the_glue_role_and_starts_only_the_projec
 
 def test_the_glue_role_reaches_the_catalog_the_table_and_the_index_only(resources):
     statements = _role_statements(resources, "GlueJobRole")
+    artifacts = _name(resources, "Artifacts", "AWS::S3::Bucket")
+    written = sorted(
+        resource["Fn::Join"][1][-1]
+        for s in statements
+        if "s3:PutObject" in _listed(s["Action"])
+        for resource in _listed(s["Resource"])
+        if "Fn::Join" in resource and resource["Fn::Join"][1][0] == {"Fn::GetAtt": [artifacts, "Arn"]}
+    )
+    assert written == ["/crypto_ml/*", "/glue/tmp/*"], "the Glue role never writes code, DAGs or plugins"
     actions = {action for s in statements for action in _listed(s["Action"])}
     assert {"glue:BatchCreatePartition", "dynamodb:PutItem", "dynamodb:Query", "es:ESHttpPost"} <= actions
     assert not {action for action in actions if action.startswith(("iam:", "airflow:", "secretsmanager:"))}
