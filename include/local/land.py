@@ -69,10 +69,24 @@ def land_conversation_features() -> str:
     )
 
 
+def land_crypto_ml() -> str:
+    """A new version of crypto/raw.csv (a fresh random history each time: a new ETag, so a new run)."""
+    from include.sample_data import crypto_ml
+
+    now = datetime.now(timezone.utc)
+    body = crypto_ml.generate(symbols=5, days=500, seed=int(now.timestamp())).encode()
+    boto3.client("s3").put_object(Bucket=DEFAULTS["landing_bucket"], Key="crypto/raw.csv", Body=body)
+    return (
+        f"landed s3://{DEFAULTS['landing_bucket']}/crypto/raw.csv (5 symbols x 500 days, some bad rows).\n"
+        "crypto_ml_raw_watch announces it within 5 minutes (if unpaused), or run it now: airflow dags trigger crypto_ml"
+    )
+
+
 LANDERS = {
     "car_telemetry": land_car_telemetry,
     "credit_features": land_credit_features,
     "conversation_features": land_conversation_features,
+    "crypto_ml": land_crypto_ml,
 }
 
 

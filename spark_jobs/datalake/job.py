@@ -172,13 +172,16 @@ class JobRun:
 
 
 def check_balanced(counts: dict) -> None:
-    """read (+ existing rows merged in) = written + quarantined + superseded."""
+    """read (+ existing rows merged in) = written + quarantined + superseded (+ skipped).
+
+    `skipped`: rows a job reads but by its rules does not use (a training run's incomplete rows).
+    """
     incoming = counts["read"] + counts.get("read_existing", 0)
-    accounted = counts["written"] + counts["quarantined"] + counts["superseded"]
+    accounted = counts["written"] + counts["quarantined"] + counts["superseded"] + counts.get("skipped", 0)
     if incoming != accounted:
         raise UnbalancedCounts(
             f"{counts.get('job')}: {incoming} rows in "
             f"(read {counts['read']}, existing {counts.get('read_existing', 0)}) "
             f"but {accounted} accounted for (written {counts['written']}, quarantined {counts['quarantined']}, "
-            f"superseded {counts['superseded']}): rows were lost or invented"
+            f"superseded {counts['superseded']}, skipped {counts.get('skipped', 0)}): rows were lost or invented"
         )

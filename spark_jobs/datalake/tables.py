@@ -102,6 +102,25 @@ def swap_partitions(spark: SparkSession, table_path: str, staging: str, owned: I
     return filled
 
 
+def replace_table(spark: SparkSession, table_path: str, staging: str) -> list[str]:
+    """Replace everything visible in a whole-snapshot table by what was staged. Hold the lock.
+
+    For a table that each run rebuilds from its whole input: files and partition folders the
+    new snapshot does not have go too. Returns the names now in the table.
+    """
+    table = table_path.rstrip("/")
+    for name in storage.list_children(spark, table):
+        if not name.startswith(storage.HIDDEN_PREFIXES):
+            storage.delete(spark, f"{table}/{name}")
+    moved = [name for name in storage.list_children(spark, staging) if not name.startswith(storage.HIDDEN_PREFIXES)]
+    for name in moved:
+        storage.rename(spark, f"{staging}/{name}", f"{table}/{name}")
+    storage.delete(spark, staging)
+    _remove_if_empty(spark, staging.rsplit("/", 1)[0])
+    _remove_if_empty(spark, f"{table}/{STAGING_DIR}")
+    return moved
+
+
 def _remove_if_empty(spark: SparkSession, folder: str) -> None:
     if storage.exists(spark, folder):
         storage.delete_if_empty(spark, folder)

@@ -13,6 +13,8 @@ from tests.dags.conftest import DAGS_FOLDER, load_dagbag, render
 
 SPARK_JOBS = DAGS_FOLDER.parent / "spark_jobs"
 RESOLVED = {"start": "2025-10-29T00:00:00Z", "end": "2025-10-30T00:00:00Z", "run_name": "r", "full_rebuild": False}
+# What each DAG's first task returns, as its stages' templates read it.
+FIRST_TASKS = {"resolve_window": RESOLVED, "pin_raw_prices": {"run_id": "r", "input_path": "s3://b/raw/r/raw.csv"}}
 
 
 def glue_stages():
@@ -57,4 +59,4 @@ def test_the_production_definition_renders_from_one_code_version(dag, stage):
     assert arguments["--enable-auto-scaling"] == "true"
     assert kwargs["NumberOfWorkers"] > 2, "with auto-scaling, NumberOfWorkers is the ceiling: leave room to scale"
     assert render(dag, stage.iam_role_arn).startswith("arn:aws:iam::")
-    assert "{{" not in str(render(dag, stage.script_args, {"resolve_window": RESOLVED}))
+    assert "{{" not in str(render(dag, stage.script_args, FIRST_TASKS))

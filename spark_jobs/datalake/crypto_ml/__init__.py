@@ -1,0 +1,1 @@
+"""crypto_ml: daily crypto prices -> per-symbol features -> models compared on a time-ordered split."""
