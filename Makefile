@@ -5,7 +5,7 @@ VENV := .venv/bin
 LOCAL_ENV := eval "$$($(VENV)/python -m include.local.env)"
 
 .PHONY: help setup demo test test-fast lint format services-up services-down services-status airflow airflow-down \
-	land bench dist lock clean
+	land bench dist deploy rollback synth lock clean
 
 help:
 	@echo "make demo           run every pipeline locally on sample data and print a summary"
@@ -18,6 +18,9 @@ help:
 	@echo "make land PIPELINE=car_telemetry   land sample input for a pipeline into the local servers, now"
 	@echo "make bench          run the benchmarks in benchmarks/"
 	@echo "make dist           build the deployable artifacts in dist/ (plugins.zip, Glue scripts + zip)"
+	@echo "make deploy ENV=dev       build dist/ and ship it to the MWAA environment dataplatform-dev"
+	@echo "make rollback ENV=dev [TO=version]   back to the previous (or the named) deployed version"
+	@echo "make synth ENV=dev        synthesise the CDK stack dataplatform-dev into dist/cdk.out (offline)"
 
 setup:
 	@bash include/local/setup.sh
@@ -65,10 +68,21 @@ bench: setup
 	$(VENV)/python benchmarks/mongo_extract.py
 
 dist: setup
-	$(VENV)/python -m include.dist
+	$(VENV)/python -m include.dist $(if $(VERSION),--version $(VERSION))
+
+deploy: dist
+	@test -n "$(ENV)" || { echo "make deploy ENV=<env> (dev, prod, ...)"; exit 2; }
+	$(VENV)/python -m include.deploy deploy --env $(ENV)
+
+rollback: setup
+	@test -n "$(ENV)" || { echo "make rollback ENV=<env> [TO=<version>]"; exit 2; }
+	$(VENV)/python -m include.deploy rollback --env $(ENV) $(if $(TO),--to $(TO))
+
+synth: setup
+	$(VENV)/python -m include.infra.app --env $(or $(ENV),dev)
 
 lock:
-	uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.lock --no-header
+	$(VENV)/uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.lock --no-header
 
 clean: airflow-down services-down
 	rm -rf .local dist

@@ -12,6 +12,7 @@ executes them, so it cannot stand in for Glue here).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from airflow.providers.amazon.aws.links.glue import GlueJobRunDetailsLink
@@ -19,6 +20,7 @@ from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 
 from dataplatform.config import platform_mode, setting
 from dataplatform.local_glue import run_glue_script_locally
+from dataplatform.run_cost import COST_XCOM_KEY, glue_run_cost, local_run_cost
 
 GLUE_VERSION = "5.1"
 CODE_PREFIX = "glue"
@@ -62,11 +64,42 @@ def glue_job_kwargs(
 
 
 class PlatformGlueJobOperator(GlueJobOperator):
-    """`GlueJobOperator` that, in local mode, runs the script on local PySpark instead of Glue."""
+    """`GlueJobOperator` that, in local mode, runs the script on local PySpark instead of Glue.
+
+    Either way it records what the run cost (`dataplatform.run_cost`) as the XCom `glue_cost`.
+    """
+
+    template_fields = (*GlueJobOperator.template_fields, "glue_price")
+
+    def __init__(self, *, glue_price: str = "0.44", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.glue_price = glue_price
+
+    def _record_cost(self, context, run_id: str) -> None:
+        """Never fails the stage: a run that succeeded is not undone by its bill being unreadable."""
+        try:
+            job_run = self.hook.conn.get_job_run(JobName=self.job_name, RunId=run_id)["JobRun"]
+            # A run reports its job's workers; where it leaves them out, the job definition says.
+            definition = {key: (self.create_job_kwargs or {}).get(key) for key in ("WorkerType", "NumberOfWorkers")}
+            known = {key: value for key, value in job_run.items() if value is not None}
+            cost = glue_run_cost(self.job_name, {**definition, **known}, self.glue_price)
+        except Exception as error:  # the cost is a report, not the stage's result
+            self.log.warning("could not read the cost of %s run %s: %s", self.job_name, run_id, error)
+            cost = glue_run_cost(self.job_name, {"Id": run_id}, self.glue_price)
+        self.log.info("Glue run cost: %s", cost)
+        context["ti"].xcom_push(key=COST_XCOM_KEY, value=cost)
+
+    def execute_complete(self, context, event=None):
+        run_id = super().execute_complete(context, event)
+        self._record_cost(context, run_id)
+        return run_id
 
     def execute(self, context):
         if platform_mode() == "mwaa":
-            return super().execute(context)
+            run_id = super().execute(context)  # a deferred run ends in execute_complete instead
+            self._record_cost(context, run_id)
+            return run_id
+        started = time.monotonic()
         run_id = run_glue_script_locally(
             job_name=self.job_name,
             script_location=self.script_location,
@@ -77,6 +110,8 @@ class PlatformGlueJobOperator(GlueJobOperator):
         # The operator's "Glue job run details" link reads this XCom when the task ends; a local run has
         # no console page, and an empty value says so (a missing one is logged as an error).
         context["ti"].xcom_push(key=GlueJobRunDetailsLink.key, value={})
+        cost = local_run_cost(self.job_name, run_id, time.monotonic() - started, self.glue_price)
+        context["ti"].xcom_push(key=COST_XCOM_KEY, value=cost)
         return run_id
 
 
@@ -105,6 +140,7 @@ def glue_stage(
         script_location=f"{code_prefix()}/scripts/{job}.py",
         s3_bucket=setting("artifacts_bucket"),
         iam_role_arn=setting("glue_role_arn"),
+        glue_price=setting("glue_price_per_dpu_hour"),
         script_args=script_args,
         create_job_kwargs=kwargs,
         concurrent_run_limit=concurrent_runs,

@@ -29,6 +29,8 @@ DEFAULTS = {
     "glue_database": "dataplatform",
     "glue_role_arn": "arn:aws:iam::000000000000:role/dataplatform-glue",
     "code_version": "dev",
+    # Glue's published price for Spark jobs, US$ per DPU-hour (what each run's cost is computed with).
+    "glue_price_per_dpu_hour": "0.44",
     # How long after a window's end its landing files may still appear (see dataplatform.sensors).
     "landing_settle_seconds": "300",
     "landing_grace_seconds": "900",

@@ -43,6 +43,26 @@ def test_mwaa_mode_creates_and_starts_the_production_glue_jobs(local_dagbag, aws
         arguments = glue.get_job_runs(JobName=job)["JobRuns"][0]["Arguments"]
         assert arguments["--window_start"] == window["window_start"]
         assert arguments["--window_end"] == window["window_end"]
+    # Each stage recorded its run's cost from GetJobRun (moto reports ExecutionTime 123 and no DPUSeconds:
+    # 123 s x the job's 10 G.1X DPUs = 1230 DPU-s, at $0.44 per DPU-hour).
+    costs = _glue_costs(run.run_id)
+    assert set(costs) == {"bronze", "silver"}
+    for cost in costs.values():
+        assert (cost["mode"], cost["execution_time_s"], cost["dpu_seconds"], cost["cost_usd"]) == (
+            "mwaa",
+            123,
+            1230.0,
+            "0.1503",
+        )
     bronze_run = glue.get_job_runs(JobName="car_telemetry_bronze")["JobRuns"][0]["Arguments"]
     assert bronze_run["--landing_path"] == "s3://dp-landing/car_telemetry/"
     assert bronze_run["--quarantine_path"] == "s3://dp-lake/quarantine/car_telemetry"
+
+
+def _glue_costs(run_id: str) -> dict[str, dict]:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.scalars(XComModel.get_many(run_id=run_id, key="glue_cost", dag_ids="car_telemetry")).all()
+        return {row.task_id: XComModel.deserialize_value(row) for row in rows}
