@@ -12,6 +12,8 @@ lock, so a rerun, or a run killed half-way and rerun, leaves exactly one copy.
 
 from __future__ import annotations
 
+import os
+
 from datalake import csv_input, quarantine, storage, tables
 from datalake.cli import JobError, run_job
 from datalake.crypto_ml import features
@@ -33,10 +35,11 @@ def input_files(run: JobRun) -> list[storage.FileStatus]:
     """The CSV file named, or a folder's direct `*.csv` files; none at all is an error, not an empty history."""
     path = run.require_input("input_path").rstrip("/")
     listed = storage.list_files(run.spark, path)
-    if len(listed) == 1 and listed[0].path.rstrip("/") == path:  # the path is a file
+    if storage.is_file(run.spark, path):
         files = [file for file in listed if file.path.endswith(csv_input.SUFFIX)]
     else:
-        files = [file for file in listed if csv_input.is_csv(file, path)]
+        root = path if "://" in path else os.path.abspath(path)  # listed local paths are absolute
+        files = [file for file in listed if csv_input.is_csv(file, root)]
     if not files:
         raise JobError(f"--input_path {path} has no .csv file")
     return files
@@ -45,25 +48,30 @@ def input_files(run: JobRun) -> list[storage.FileStatus]:
 def replace_tables(run: JobRun, rows, refused, quarantine_path: str) -> dict:
     """Stage the features and the refused records, then swap both tables whole under their locks."""
     output_path = run.args.output_path
-    staged = tables.stage(rows, output_path, run.run_name, [PARTITION], ["date"])
+    # Rows arrive hash-partitioned by symbol from the feature windows: each task writes its symbols'
+    # files as they are (no second shuffle), in date order.
+    staged = tables.stage(rows, output_path, run.run_name, [PARTITION], ["date"], shuffle=False)
     staged_refused = tables.stage(refused, quarantine_path, run.run_name, [], [csv_input.SOURCE_FILE,
                                   csv_input.ROW_IN_FILE], "json", shuffle=False)  # fmt: skip
     with table_lock(output_path, SPEC.name), table_lock(quarantine_path, SPEC.name):
         for path in (output_path, quarantine_path):
             tables.remove_leftovers(run.spark, path)
-        replaced = run.spark.read.parquet(output_path).count() if _has_data(run, output_path) else 0
+        replaced = _count(run, output_path, "parquet", rows.schema)
         symbols = tables.replace_table(run.spark, output_path, staged)
         tables.replace_table(run.spark, quarantine_path, staged_refused)
         return {
             "replaced": replaced,
-            "written": run.spark.read.parquet(output_path).count() if symbols else 0,
-            "quarantined": run.spark.read.json(quarantine_path).count() if _has_data(run, quarantine_path) else 0,
+            "written": _count(run, output_path, "parquet", rows.schema),
+            "quarantined": _count(run, quarantine_path, "json", refused.schema),
             "partitions": [{PARTITION: name.partition("=")[2]} for name in symbols],
         }
 
 
-def _has_data(run: JobRun, path: str) -> bool:
-    return bool(storage.list_files(run.spark, path))
+def _count(run: JobRun, path: str, file_format: str, schema) -> int:
+    """Rows stored in a table now (read back with its known schema: no inference pass)."""
+    if not storage.list_files(run.spark, path):
+        return 0
+    return run.spark.read.schema(schema).format(file_format).load(path).count()
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -71,7 +79,8 @@ def main(argv: list[str] | None = None) -> dict:
     quarantine_path = run.args.quarantine_path or f"{run.args.output_path.rstrip('/')}/_quarantine"
     files = input_files(run)
     header_problems = csv_input.check_headers(files, INPUT_COLUMNS)
-    records = csv_input.read_folder(run.spark, run.args.input_path, INPUT_COLUMNS)
+    # Prices never hold a line break inside a field: a big file is split across tasks (all cores).
+    records = csv_input.read_folder(run.spark, run.args.input_path, INPUT_COLUMNS, multi_line=False)
 
     parsed = features.parse(records, header_problems).persist()  # parsed once; counted and written from here
     accepted, refused = quarantine.split(parsed)

@@ -84,14 +84,19 @@ def _file_name() -> Column:
     return F.url_decode(F.replace(F.col("_metadata.file_name"), F.lit("+"), F.lit("%2B")))
 
 
-def read_folder(spark: SparkSession, folder: str, columns: tuple[str, ...]) -> DataFrame:
-    """Every record of the folder's `*.csv` files: `columns` as strings, `malformed`, `source_file`, `row_in_file`."""
+def read_folder(spark: SparkSession, folder: str, columns: tuple[str, ...], multi_line: bool = True) -> DataFrame:
+    """Every record of the folder's `*.csv` files: `columns` as strings, `malformed`, `source_file`, `row_in_file`.
+
+    `multi_line=False` for data that never has a line break inside a field (prices, counters): Spark
+    then splits a big file across tasks (all cores) instead of reading it whole in one; a record
+    that does span lines is read as malformed pieces, each kept (quarantined), none lost.
+    """
     schema = T.StructType([T.StructField(name, T.StringType()) for name in (*columns, MALFORMED)])
     return (
         spark.read.schema(schema)
         .options(
             header=True,
-            multiLine=True,
+            multiLine=multi_line,
             quote='"',
             escape='"',  # RFC 4180: "" inside a quoted field (Spark's default escape is a backslash)
             # `  "35" ` is the quoted value 35; spaces inside quotes are the value's (the pipeline trims).
@@ -104,6 +109,7 @@ def read_folder(spark: SparkSession, folder: str, columns: tuple[str, ...]) -> D
         )
         .csv(folder)
         .withColumn(SOURCE_FILE, _file_name())
-        # Increasing within a file: a whole file is one task (multiLine), read from its start.
+        # Increasing in file order: a file is read from its start by one task (multiLine), or split into
+        # consecutive slices read by tasks whose ids increase with the slice (the partition is the high bits).
         .withColumn(ROW_IN_FILE, F.monotonically_increasing_id())
     )

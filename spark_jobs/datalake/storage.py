@@ -50,6 +50,12 @@ def exists(spark: SparkSession, path: str) -> bool:
     return bool(_fs(spark, hadoop_path).exists(hadoop_path))
 
 
+def is_file(spark: SparkSession, path: str) -> bool:
+    hadoop_path = _hadoop_path(spark, path)
+    fs = _fs(spark, hadoop_path)
+    return bool(fs.exists(hadoop_path) and fs.getFileStatus(hadoop_path).isFile())
+
+
 def list_files(spark: SparkSession, path: str, include_hidden: bool = False) -> list[FileStatus]:
     """Every file below `path`, recursively, skipping hidden and `_`-prefixed names (Spark's rule) unless asked."""
     hadoop_path = _hadoop_path(spark, path)
