@@ -49,7 +49,8 @@ SPEC = JobSpec(
         "progress_path": None,
     },
 )
-BATCH_FAILURE = re.compile(r"(service down: [^\n]*|search engine refused [^\n]*)")
+# The last line of the Python traceback Spark wraps the batch's failure in.
+BATCH_FAILURE = re.compile(r"(?:BatchFailed|ServiceDown): ([^\n]*)")
 _STOP = {"requested": False}
 
 

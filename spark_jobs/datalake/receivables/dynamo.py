@@ -23,8 +23,12 @@ ATTRIBUTES = [{"AttributeName": "id_recebivel", "AttributeType": "S"}, {"Attribu
 _SERIALIZER, _DESERIALIZER = TypeSerializer(), TypeDeserializer()
 
 
-class ServiceDown(RuntimeError):
-    """A server the batch needs did not answer; the batch fails and the checkpoint stays where it was."""
+class BatchFailed(RuntimeError):
+    """The batch cannot complete; it fails as a whole and the checkpoint stays where it was."""
+
+
+class ServiceDown(BatchFailed):
+    """A server the batch needs did not answer."""
 
     def __init__(self, service: str, detail: object):
         super().__init__(f"service down: {service}: {str(detail).splitlines()[0] if str(detail) else detail!r}")

@@ -15,7 +15,7 @@ from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import OpenSearchException
 from opensearchpy.helpers import BulkIndexError, streaming_bulk
 
-from datalake.receivables.dynamo import ServiceDown
+from datalake.receivables.dynamo import BatchFailed, ServiceDown
 
 AUTH_MODES = ("none", "sigv4")
 MONEY = {"type": "scaled_float", "scaling_factor": 100}
@@ -81,7 +81,7 @@ def index_documents(search: OpenSearch, index: str, documents: list[dict]) -> in
             indexed += bool(ok)
     except BulkIndexError as error:
         first = error.errors[0] if error.errors else {}
-        raise RuntimeError(f"search engine refused {len(error.errors)} document(s), e.g. {first}") from None
+        raise BatchFailed(f"search engine refused {len(error.errors)} document(s), e.g. {first}") from None
     except SearchConnectionError as error:
         raise ServiceDown("search engine", error) from None
     except OpenSearchException as error:
