@@ -22,7 +22,6 @@ import json
 import os
 import re
 import signal
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -94,11 +93,30 @@ def start_query(run: JobRun, checked: dict, on_batch):
     return writer.start()
 
 
-def wait(query) -> None:
-    """Until the query ends; on SIGTERM (an operator's stop), stop it between two batches."""
+def progress_summary(progress: dict, totals: Counter) -> dict:
+    """Spark's last progress report, reduced to what a watcher needs: rate, batch time, consumer lag."""
+    lag = [source.get("metrics", {}).get("maxOffsetsBehindLatest") for source in progress.get("sources", [])]
+    return {
+        "at": progress.get("timestamp"),
+        "batch_id": progress.get("batchId"),
+        "input_rows_per_second": progress.get("inputRowsPerSecond"),
+        "processed_rows_per_second": progress.get("processedRowsPerSecond"),
+        "batch_duration_ms": progress.get("batchDuration"),
+        "max_offsets_behind_latest": max((int(value) for value in lag if value is not None), default=None),
+        "totals": {name: totals.get(name, 0) for name in ("read", "written", "quarantined", "documents_indexed")},
+    }
+
+
+def wait(query, on_progress) -> None:
+    """Until the query ends, reporting each new progress; on SIGTERM (an operator's stop), stop between batches."""
     signal.signal(signal.SIGTERM, lambda *_: _STOP.update(requested=True))
+    reported = None
     try:
         while not query.awaitTermination(1):
+            progress = query.lastProgress
+            if progress and progress.get("batchId") != reported:
+                reported = progress.get("batchId")
+                on_progress(progress)
             if _STOP["requested"] and not query.status["isTriggerActive"]:
                 print("stop requested: stopping between two batches", flush=True)
                 query.stop()
@@ -125,12 +143,15 @@ def main(argv: list[str] | None = None) -> dict:
     def on_batch(frame, batch_id: int) -> None:
         result = batch.process(sinks, frame, batch_id)
         totals.update(result)
-        progress = {"batch_id": batch_id, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **result}
-        print(f"batch {json.dumps(progress, sort_keys=True)}", flush=True)
-        if run.args.progress_path:
-            storage.write_text(run.spark, run.args.progress_path, json.dumps(progress, sort_keys=True))
+        print(f"batch {json.dumps({'batch_id': batch_id, **result}, sort_keys=True)}", flush=True)
 
-    wait(start_query(run, checked, on_batch))
+    def on_progress(progress: dict) -> None:
+        summary = json.dumps(progress_summary(progress, totals), sort_keys=True)
+        print(f"progress {summary}", flush=True)
+        if run.args.progress_path:
+            storage.write_text(run.spark, run.args.progress_path, summary)
+
+    wait(start_query(run, checked, on_batch), on_progress)
     counts = {name: totals.get(name, 0) for name in ("read", "written", "quarantined", "superseded")}
     counts.update({name: totals.get(name, 0) for name in ("documents_indexed", "receivables", "batches")})
     counts["seconds"] = {name: round(totals.get(name, 0.0), 3) for name in (*batch.TIMINGS, "batch_s")}
