@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from include.demos import car_telemetry, conversation_features, credit_features
+from include.demos import car_telemetry, conversation_features, credit_features, receivables
 from include.demos.airflow_run import DemoError
 from include.local import services
 
@@ -21,6 +21,7 @@ PIPELINES = {
     "car_telemetry": (["moto"], car_telemetry.run),
     "conversation_features": (["moto", "ferretdb"], conversation_features.run),
     "credit_features": (["moto"], credit_features.run),
+    "receivables_lifecycle": (["moto", "kafka", "opensearch"], receivables.run),
 }
 
 

@@ -46,6 +46,8 @@ def receivable_events(number: int, rng: random.Random, prefix: str = "REC") -> l
     produced = [("AGENDADO", original)]
     left = original
     for _ in range(rng.choice((0, 0, 1, 2))):
+        if not left:
+            break
         amount = (left * Decimal(rng.choice((25, 50, 100))) / 100).quantize(Decimal("0.01"))
         left -= amount
         produced.append((rng.choice(("CANCELADO", "NEGOCIADO")), amount))
