@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import boto3
@@ -49,7 +50,7 @@ def _wait_for_documents(search, count: int, timeout: float = 240) -> int:
     return found
 
 
-def test_produce_then_stream_watch_stop_and_a_death_is_reported(local_dagbag, receivables_env, tmp_path, monkeypatch):  # noqa: F811
+def test_produce_then_stream_watch_and_stop_cleanly(local_dagbag, receivables_env, tmp_path, monkeypatch):  # noqa: F811
     services, search = receivables_env
     monkeypatch.setenv(streaming.STREAMS_DIR_ENV, str(tmp_path))
     run = local_dagbag.get_dag("receivables_producer").test(
@@ -66,16 +67,29 @@ def test_produce_then_stream_watch_stop_and_a_death_is_reported(local_dagbag, re
         assert streaming.stop_local(JOB) == f"{JOB} (PID {pid}) stopped cleanly"
         assert watcher.poke({}) is True
         assert "stop requested: stopping between two batches" in (tmp_path / JOB / "job.log").read_text()
-
-        boto3.client("s3").delete_object(Bucket="dp-lake", Key=PROGRESS.removeprefix("s3://dp-lake/"))
-        pid = _start(services)
-        deadline = time.monotonic() + 240
-        while streaming.last_progress(PROGRESS) == "none reported yet" and time.monotonic() < deadline:
-            time.sleep(1)
-        os.killpg(pid, signal.SIGKILL)
-        time.sleep(1)
-        with pytest.raises(AirflowFailException, match=f"streaming job {JOB} died; last progress: "):
-            watcher.poke({})
     finally:
         if streaming.local_pid(JOB):
             os.killpg(streaming.local_pid(JOB), signal.SIGKILL)
+
+
+def test_a_stream_that_died_without_a_stop_fails_the_watcher_with_its_last_progress(aws_env, tmp_path, monkeypatch):
+    """The watcher's side only (a process that is gone, a progress report in S3): no JVM needed."""
+    monkeypatch.setenv(streaming.STREAMS_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv("PLATFORM", "local")
+    folder = tmp_path / JOB
+    folder.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (folder / "job.pid").write_text(str(gone.pid))
+    (folder / "job.log").write_text("line 1\nerror: batch failed, checkpoint not advanced: service down: DynamoDB\n")
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket="dp-lake", Key=PROGRESS.removeprefix("s3://dp-lake/"), Body=b'{"batch_id": 7}')
+    watcher = streaming.StreamingJobSensor(task_id="watch", job_name=JOB, run_id="local", progress_path=PROGRESS)
+
+    with pytest.raises(AirflowFailException) as failure:
+        watcher.poke({})
+
+    assert str(failure.value) == (
+        f'streaming job {JOB} died; last progress: {{"batch_id": 7}}; log {folder / "job.log"} ends: '
+        "line 1 | error: batch failed, checkpoint not advanced: service down: DynamoDB"
+    )

@@ -3,7 +3,7 @@ moto (DynamoDB, and S3 for the checkpoint over s3a) and OpenSearch.
 
 One scenario, shared by the tests in order (each Spark run costs a JVM start): hand-made messages
 (redeliveries, events before their AGENDADO, 0.10 + 0.20 of 0.30, bad messages of several kinds)
-followed by 300 generated receivables, read 150 messages per micro-batch.
+followed by 80 generated receivables, read 50 messages per micro-batch.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.receivables.support import Scenario
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 A, C, N = (sample.TOPICS[kind] for kind in ("AGENDADO", "CANCELADO", "NEGOCIADO"))
-PER_BATCH = ("--max_offsets_per_trigger", "150")
+PER_BATCH = ("--max_offsets_per_trigger", "50")
 
 
 def _event(id_evento, id_recebivel, tipo, data_evento, valor, **more):
@@ -50,7 +50,7 @@ HANDMADE = [
     (C, "REC-4", WRONG_TOPIC),  # C@4
     (N, "REC-4", THREE_DECIMALS),  # N@1
 ]
-GENERATED = sample.generate(300, seed=5, bad_share=0.05, prefix="GEN")
+GENERATED = sample.generate(80, seed=5, bad_share=0.1, prefix="GEN")
 REC_1 = {
     "id_recebivel": "REC-1", **DESCRIBED, "valor_original": 0.3, "total_cancelado": 0.1, "total_negociado": 0.2,
     "valor_disponivel": 0.0, "qtd_cancelamentos": 1, "qtd_negociacoes": 1, "qtd_eventos": 3,
@@ -87,7 +87,7 @@ def test_a_clean_run_stores_every_event_indexes_every_receivable_and_dead_letter
     assert {key: documents[key][1] for key in ("REC-1", "REC-2", "REC-3")} == {"REC-1": REC_1, "REC-2": REC_2,
                                                                                "REC-3": REC_3}  # fmt: skip
     assert "REC-4" not in documents, "a receivable whose every message was refused has no document"
-    assert len(documents) == 3 + 300
+    assert len(documents) == 3 + 80
     items = [item for item in scenario.table_items("clean") if item["id_recebivel"] == "REC-3"]
     assert items == [
         {"id_recebivel": "REC-3", "sk": "2024-12-23T10:00:00.000Z#e-3c", "id_evento": "e-3c",
@@ -115,8 +115,8 @@ def test_a_clean_run_stores_every_event_indexes_every_receivable_and_dead_letter
         "superseded": 1,
     }
     # A receivable touched by several micro-batches is re-indexed by each (its document recomputed).
-    assert counts["documents_indexed"] == counts["receivables"] >= 3 + 300
-    assert counts["batches"] >= 3, "150 messages per micro-batch"
+    assert counts["documents_indexed"] == counts["receivables"] >= 3 + 80
+    assert counts["batches"] >= 3, "50 messages per micro-batch"
     scenario.clean_batches = counts["batches"]
 
 
