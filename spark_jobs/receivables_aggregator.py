@@ -133,9 +133,10 @@ def main(argv: list[str] | None = None) -> dict:
     checked = check_arguments(run)
     if local_master():
         _executors_find_the_shared_code()
+    # DynamoDB and the search engine first: a server that is down is reported before a JVM starts.
+    preflight.sinks(run.args.table, run.args.index, run.args.search_url, checked["search_auth"])
     run.start_spark((KAFKA_PACKAGE,))
     preflight.kafka_topics(run.spark, run.args.bootstrap_servers, checked["topics"])
-    preflight.sinks(run.args.table, run.args.index, run.args.search_url, checked["search_auth"])
     sinks = batch.Sinks(run.args.table, run.args.index, run.args.search_url, checked["search_auth"],
                         run.args.dead_letter_path)  # fmt: skip
     totals: Counter = Counter()

@@ -52,9 +52,9 @@ class Scenario:
     def job_env(self) -> dict[str, str]:
         return job_env(**{key: value for key, value in self.env.items() if key.startswith("AWS_")})
 
-    def run(self, name: str, *extra: str, search_url: str | None = None) -> subprocess.CompletedProcess:
+    def run(self, name: str, *extra: str, search_url: str | None = None, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(command(SCRIPT, *self.argv(name, *extra, search_url=search_url)), cwd=REPO,
-                              env=self.job_env(), capture_output=True, text=True, timeout=600)  # fmt: skip
+                              env={**self.job_env(), **env}, capture_output=True, text=True, timeout=600)  # fmt: skip
 
     def run_and_kill_after_first_batch(self, name: str, log: Path, *extra: str) -> None:
         """Start the job, kill -9 it (JVM included) as soon as its first batch is done: later batches are in flight."""

@@ -164,6 +164,9 @@ def test_servers_that_are_down_or_topics_that_do_not_exist_are_one_line(scenario
     assert error.endswith(f"({closed})")
     assert scenario.committed_batches("down") == []
 
+    error = one_error_line(scenario.run("down", AWS_ENDPOINT_URL=closed))
+    assert error.startswith(f"error: service down: DynamoDB: DescribeTable at {closed}: "), error
+
     result = scenario.run("down", "--topics", f"{scenario.prefix}nowhere-recebiveis-agendados")
     assert one_error_line(result) == (
         f"error: topic(s) {scenario.prefix}nowhere-recebiveis-agendados do not exist on the Kafka broker "

@@ -31,7 +31,8 @@ class ServiceDown(BatchFailed):
     """A server the batch needs did not answer."""
 
     def __init__(self, service: str, detail: object):
-        super().__init__(f"service down: {service}: {str(detail).splitlines()[0] if str(detail) else detail!r}")
+        text = str(detail).strip()
+        super().__init__(f"service down: {service}: {text.splitlines()[0] if text else type(detail).__name__}")
 
 
 def client():
