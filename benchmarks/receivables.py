@@ -82,7 +82,7 @@ def bare_consumer(env: dict[str, str], topics: list[str], expected: int) -> floa
     consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING) for topic in topics for partition in (0, 1)])
     seen, started = 0, time.monotonic()
     while seen < expected:
-        batch = consumer.consume(10000, timeout=5)
+        batch = consumer.consume(10000, timeout=0.05)
         seen += sum(1 for message in batch if message.error() is None)
     elapsed = time.monotonic() - started
     consumer.close()
@@ -223,6 +223,12 @@ def main() -> None:
             print(f"    {name:18} {busy[name]:8.1f} s")
         print(f"    {'batch wall time':18} {busy['batch_s']:8.1f} s (sum of micro-batches; the rest is start-up)")
         latencies = streaming_latency(bench, env, options.rate, options.seconds)
+        lines = (REPO / ".local" / "logs" / "bench-receivables-stream.log").read_text().splitlines()
+        batches = [json.loads(line.removeprefix("batch ")) for line in lines if line.startswith("batch {")]
+        if batches:
+            print(f"  streaming batches: {len(batches)}, mean {statistics.mean(b['batch_s'] for b in batches):.2f} s "
+                  f"each; history reads {sum(b['history_read_s'] for b in batches):.1f} s of "
+                  f"{sum(b['batch_s'] for b in batches):.1f} s batch time (summed over tasks)")  # fmt: skip
         finite = [value for value in latencies if value != float("inf")]
         print(f"  streaming at {options.rate:.0f} events/s for {options.seconds:.0f} s, 1 s micro-batches: "
               f"{len(finite)}/{len(latencies)} receivables searchable; produce-to-searchable "
