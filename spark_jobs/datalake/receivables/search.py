@@ -84,6 +84,6 @@ def index_documents(search: OpenSearch, index: str, documents: list[dict]) -> in
         raise BatchFailed(f"search engine refused {len(error.errors)} document(s), e.g. {first}") from None
     except SearchConnectionError as error:
         raise ServiceDown("search engine", error) from None
-    except OpenSearchException as error:
-        raise ServiceDown("search engine", error) from None
+    except OpenSearchException as error:  # the whole bulk request refused (not one document)
+        raise BatchFailed(f"search engine refused the bulk request: {str(error).splitlines()[0]}") from None
     return indexed
