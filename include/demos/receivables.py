@@ -10,7 +10,6 @@ import boto3
 from datalake.conventions import DEFAULTS
 from include.demos.airflow_run import run_dag
 from include.local.lake import clear_prefix
-from include.local.servers.kafka import create_topics
 from include.sample_data import receivables as sample
 
 LAKE_BUCKET = DEFAULTS["lake_bucket"]
@@ -19,7 +18,7 @@ INDEX, TABLE = "ciclo_vida_recebiveis", "Recebiveis"
 
 
 def _fresh_start(search) -> None:
-    """The demo starts from nothing: no checkpoint, dead letter, table or index (the topics keep old events)."""
+    """The demo starts from nothing: no checkpoint, dead letter, table or index (and empty topics, below)."""
     clear_prefix(LAKE_BUCKET, STATE)
     clear_prefix(LAKE_BUCKET, "quarantine/receivables/")
     dynamodb = boto3.client("dynamodb")
@@ -41,7 +40,7 @@ def run() -> list[str]:
     search = OpenSearch(hosts=[os.environ["SEARCH_URL"]], timeout=30)
     _fresh_start(search)
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    create_topics(bootstrap, *sample.TOPICS.values())
+    sample.recreate_topics(bootstrap, sample.TOPICS.values())
     produced = sample.produce(bootstrap, sample.generate(200, seed=3, bad_share=0.1, prefix="DEMO"))
     seconds = run_dag("receivables_lifecycle", {}, "receivables_lifecycle-1")
 

@@ -71,6 +71,33 @@ def generate(receivables: int, seed: int = 3, bad_share: float = 0.0, prefix: st
     return triples
 
 
+def recreate_topics(bootstrap_servers: str, topics, timeout: float = 60) -> None:
+    """Delete the topics (if they exist) and create them empty: a demo or test that starts from nothing."""
+    import time
+
+    from confluent_kafka.admin import AdminClient
+
+    from include.local.servers.kafka import create_topics
+
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    existing = set(admin.list_topics(timeout=10).topics) & set(topics)
+    if existing:
+        for future in admin.delete_topics(sorted(existing), operation_timeout=30).values():
+            future.result()
+        deadline = time.monotonic() + timeout
+        while set(admin.list_topics(timeout=10).topics) & existing and time.monotonic() < deadline:
+            time.sleep(0.2)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            create_topics(bootstrap_servers, *topics)
+            return
+        except Exception:  # a topic still being deleted cannot be created yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def produce(bootstrap_servers: str, triples, topic_prefix: str = "") -> int:
     """Write the triples with a confluent-kafka producer (the tests, the demo and the benchmark)."""
     from confluent_kafka import Producer

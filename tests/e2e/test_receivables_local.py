@@ -12,7 +12,6 @@ import pytest
 
 from include.local.env import airflow_connections
 from include.local.lake import clear_prefix
-from include.local.servers.kafka import create_topics
 from include.sample_data import receivables as sample
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -33,7 +32,7 @@ def receivables_env(local_dagbag, aws_env, kafka_env, search_env, monkeypatch):
 
     search = OpenSearch(hosts=[search_env["SEARCH_URL"]])
     search.indices.delete(index="ciclo_vida_recebiveis", ignore_unavailable=True)
-    create_topics(kafka_env["KAFKA_BOOTSTRAP_SERVERS"], *sample.TOPICS.values())
+    sample.recreate_topics(kafka_env["KAFKA_BOOTSTRAP_SERVERS"], sample.TOPICS.values())
     return services, search
 
 
