@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from include.demos import car_telemetry, conversation_features, credit_features, crypto_ml
+from include.demos import car_telemetry, conversation_features, credit_features, crypto_ml, receivables
 from include.demos.airflow_run import DemoError
 from include.local import services
 
@@ -22,6 +22,7 @@ PIPELINES = {
     "conversation_features": (["moto", "ferretdb"], conversation_features.run),
     "credit_features": (["moto"], credit_features.run),
     "crypto_ml": (["moto"], crypto_ml.run),
+    "receivables_lifecycle": (["moto", "kafka", "opensearch"], receivables.run),
 }
 
 

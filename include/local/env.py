@@ -45,6 +45,19 @@ def airflow_connections(services: dict[str, str]) -> dict[str, str]:
         extra = {"srv": False, "ssl": False, "serverSelectionTimeoutMS": 10000}
         connection = {"conn_type": "mongo", "host": address.hostname, "port": address.port, "extra": extra}
         connections["AIRFLOW_CONN_MONGO_DEFAULT"] = json.dumps(connection)
+    bootstrap = services.get("KAFKA_BOOTSTRAP_SERVERS")
+    if bootstrap:
+        connections["AIRFLOW_CONN_KAFKA_DEFAULT"] = json.dumps(
+            {"conn_type": "kafka", "extra": {"bootstrap.servers": bootstrap, "group.id": "dataplatform-local"}}
+        )
+    search_url = services.get("SEARCH_URL")
+    if (
+        search_url
+    ):  # the local node is plain HTTP without auth (production: https + SigV4, see dataplatform.receivables)
+        address = urlsplit(search_url)
+        connection = {"conn_type": "http", "schema": address.scheme, "host": address.hostname, "port": address.port,
+                      "extra": {"auth": "none"}}  # fmt: skip
+        connections["AIRFLOW_CONN_RECEIVABLES_SEARCH"] = json.dumps(connection)
     return connections
 
 

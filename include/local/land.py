@@ -82,11 +82,30 @@ def land_crypto_ml() -> str:
     )
 
 
+def land_receivables_lifecycle() -> str:
+    """Sample events produced to the three Kafka topics, ids tagged with the time (runs never collide)."""
+    from include.local.servers.kafka import create_topics
+    from include.sample_data import receivables
+
+    bootstrap = services_env().get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        raise SystemExit("error: the local Kafka broker is not running: `make services-up` or `make airflow` first")
+    now = datetime.now(timezone.utc)
+    create_topics(bootstrap, *receivables.TOPICS.values())
+    triples = receivables.generate(200, seed=int(now.timestamp()), bad_share=0.05, prefix=f"REC{now:%Y%m%d%H%M%S}")
+    produced = receivables.produce(bootstrap, triples)
+    return (
+        f"produced {produced} events of 200 receivables (a few bad) to {', '.join(receivables.TOPICS.values())}.\n"
+        "process them: airflow dags trigger receivables_lifecycle"
+    )
+
+
 LANDERS = {
     "car_telemetry": land_car_telemetry,
     "credit_features": land_credit_features,
     "conversation_features": land_conversation_features,
     "crypto_ml": land_crypto_ml,
+    "receivables_lifecycle": land_receivables_lifecycle,
 }
 
 

@@ -37,6 +37,19 @@ class _Variables:
         return default
 
 
+class _Connection:
+    """`conn.<id>` for rendering: a connection as a deployment would define it (host, port, extra)."""
+
+    def __init__(self, conn_id: str):
+        self.conn_id, self.schema, self.host, self.port = conn_id, "https", f"{conn_id}.example.com", 443
+        self.extra_dejson = {"bootstrap.servers": f"{conn_id}.example.com:9092"}
+
+
+class _Connections:
+    def __getattr__(self, conn_id: str) -> _Connection:
+        return _Connection(conn_id)
+
+
 class _TaskInstance:
     def __init__(self, xcoms: dict[str, object]):
         self._xcoms = xcoms
@@ -47,7 +60,12 @@ class _TaskInstance:
 
 def render(dag, value, xcoms: dict[str, object] | None = None, params: dict | None = None):
     """Render a templated field the way Airflow would, with no Variables set (and the run's `params`)."""
-    context = {"var": {"value": _Variables()}, "ti": _TaskInstance(xcoms or {}), "params": params or {}}
+    context = {
+        "var": {"value": _Variables()},
+        "conn": _Connections(),
+        "ti": _TaskInstance(xcoms or {}),
+        "params": params or {},
+    }
     environment = dag.get_template_env()
     if isinstance(value, str):
         return environment.from_string(value).render(**context)
