@@ -5,12 +5,15 @@ After it answers, the buckets the pipelines use are created (Terraform/CDK's job
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 
 from datalake.conventions import DEFAULTS
 from include.local.paths import VENV_BIN
 from include.local.server_defs import AWS_REGION, LOOPBACK, ServerDef, http_answers
 
+KEYED_QUERY = Path(__file__).with_name("moto_keyed_query.py")
 BUCKETS = (DEFAULTS["landing_bucket"], DEFAULTS["lake_bucket"], DEFAULTS["artifacts_bucket"])
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -26,7 +29,8 @@ def create_buckets(endpoint_url: str) -> None:
 MOTO = ServerDef(
     name="moto",
     ports=("port",),
-    command=lambda ports: [str(VENV_BIN / "moto_server"), "-H", LOOPBACK, "-p", str(ports["port"])],
+    # moto_server with its DynamoDB Query reading only the queried key's items (see the module).
+    command=lambda ports: [str(VENV_BIN / "python"), str(KEYED_QUERY), "-H", LOOPBACK, "-p", str(ports["port"])],
     is_ready=lambda ports: http_answers(f"http://{LOOPBACK}:{ports['port']}/moto-api/"),
     env=lambda ports: {
         "AWS_ENDPOINT_URL": f"http://{LOOPBACK}:{ports['port']}",
