@@ -55,7 +55,7 @@ format: setup
 	$(VENV)/ruff check --fix .
 
 test: lint
-	$(VENV)/python -m pytest
+	$(VENV)/python -m include.run_tests
 
 test-fast: setup
 	$(VENV)/python -m pytest -m "not slow"
