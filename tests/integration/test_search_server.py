@@ -7,31 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from datalake.receivables.search import MAPPING  # the job's own index mapping
+
 pytestmark = pytest.mark.integration
 
 INDEX = "ciclo_vida_recebiveis"
-
-MAPPING = {
-    "dynamic": "strict",
-    "properties": {
-        "id_recebivel": {"type": "keyword"},
-        "id_estabelecimento": {"type": "keyword"},
-        "data_vencimento": {"type": "date", "format": "strict_date"},
-        "bandeira": {"type": "keyword"},
-        "modalidade": {"type": "keyword"},
-        "valor_original": {"type": "scaled_float", "scaling_factor": 100},
-        "total_cancelado": {"type": "scaled_float", "scaling_factor": 100},
-        "total_negociado": {"type": "scaled_float", "scaling_factor": 100},
-        "valor_disponivel": {"type": "scaled_float", "scaling_factor": 100},
-        "qtd_cancelamentos": {"type": "integer"},
-        "qtd_negociacoes": {"type": "integer"},
-        "qtd_eventos": {"type": "integer"},
-        "data_primeiro_evento": {"type": "date", "format": "strict_date_optional_time"},
-        "data_ultimo_evento": {"type": "date", "format": "strict_date_optional_time"},
-        "status": {"type": "keyword"},
-    },
-}
-
 REC_1_SCHEDULED = {
     "id_recebivel": "REC-1",
     "id_estabelecimento": "EST-1",
