@@ -66,7 +66,8 @@ bench: setup
 	$(VENV)/python benchmarks/car_telemetry.py
 	$(VENV)/python benchmarks/credit_features.py
 	$(VENV)/python benchmarks/mongo_extract.py
-	$(VENV)/python benchmarks/receivables.py --events 2000 --seconds 10
+	$(VENV)/python benchmarks/crypto_ml.py
+	$(VENV)/python benchmarks/receivables.py --events 20000 --seconds 10
 
 dist: setup
 	$(VENV)/python -m include.dist $(if $(VERSION),--version $(VERSION))
