@@ -12,8 +12,6 @@ lock, so a rerun, or a run killed half-way and rerun, leaves exactly one copy.
 
 from __future__ import annotations
 
-import os
-
 from datalake import csv_input, quarantine, storage, tables
 from datalake.cli import JobError, run_job
 from datalake.crypto_ml import features
@@ -38,8 +36,7 @@ def input_files(run: JobRun) -> list[storage.FileStatus]:
     if storage.is_file(run.spark, path):
         files = [file for file in listed if file.path.endswith(csv_input.SUFFIX)]
     else:
-        root = path if "://" in path else os.path.abspath(path)  # listed local paths are absolute
-        files = [file for file in listed if csv_input.is_csv(file, root)]
+        files = [file for file in listed if csv_input.is_csv(file, path)]
     if not files:
         raise JobError(f"--input_path {path} has no .csv file")
     return files

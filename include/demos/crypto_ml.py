@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 
 from datalake.conventions import DEFAULTS
+from dataplatform.model_report import metrics_table
 from include.demos.airflow_run import run_dag
 from include.local.lake import clear_prefix, read_json
 from include.local.paths import LOCAL_DIR
@@ -12,12 +13,6 @@ from include.sample_data import crypto_ml as sample
 
 LANDING_BUCKET, LAKE_BUCKET, ARTIFACTS_BUCKET = (DEFAULTS[name] for name in ("landing_bucket", "lake_bucket",
                                                                                "artifacts_bucket"))  # fmt: skip
-METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
-
-
-def _model_line(name: str, values: dict, best: str) -> str:
-    label = f"{name} *" if name == best else name
-    return f"    {label:<24}" + "".join(f"{values[metric]:>10.3f}" for metric in METRICS)
 
 
 def run() -> list[str]:
@@ -38,7 +33,6 @@ def run() -> list[str]:
     local_chart.parent.mkdir(parents=True, exist_ok=True)
     s3.download_file(ARTIFACTS_BUCKET, chart_key, str(local_chart))
     split = metrics["split"]
-    models = sorted(metrics["models"].items(), key=lambda item: -item[1]["roc_auc"])
     return [
         f"crypto_ml: s3://{LANDING_BUCKET}/crypto/raw.csv, run {run_id} ({seconds:.0f}s)",
         f"    features: rows read {features['read']}, written {features['written']} ({features['symbols']} symbols), "
@@ -46,8 +40,7 @@ def run() -> list[str]:
         *(f"      quarantined {n} x {reason}" for reason, n in sorted(features["quarantine_reasons"].items())),
         f"    split: train {split['train_start_date']}..{split['train_end_date']} ({split['train_rows']} rows), "
         f"test {split['test_start_date']}..{split['test_end_date']} ({split['test_rows']} rows)",
-        f"    {'model':<24}" + "".join(f"{name:>10}" for name in METRICS),
-        *(_model_line(name, values, metrics["best_model"]) for name, values in models),
+        *(f"    {line}" for line in metrics_table(metrics).splitlines()),
         f"    best model: {latest['best_model']} (ROC AUC {latest['roc_auc']:.3f}) at {latest['model_path']}",
         f"    chart: s3://{ARTIFACTS_BUCKET}/{chart_key} (copied to {local_chart.relative_to(LOCAL_DIR.parent)})",
     ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -36,7 +37,9 @@ HEADER_BYTES = 1 << 20  # a header longer than this is not a header
 
 
 def is_csv(file: storage.FileStatus, folder: str) -> bool:
-    relative = file.path[len(folder.rstrip("/")) + 1 :]
+    """A direct `*.csv` child of `folder` (a relative local folder is fine: listed paths are absolute)."""
+    root = folder if "://" in folder else os.path.abspath(folder)
+    relative = file.path[len(root.rstrip("/")) + 1 :]
     return "/" not in relative and relative.endswith(SUFFIX)
 
 

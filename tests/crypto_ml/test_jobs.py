@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -53,10 +54,10 @@ def test_features_count_every_row_and_keep_one_row_per_symbol_and_day(features_r
     assert all(row["reason"] and row["record"] for row in quarantined)
 
 
-def test_a_rerun_and_a_folder_input_give_the_same_table(features_run, lake, spark):
+def test_a_rerun_and_a_relative_folder_input_give_the_same_table(features_run, lake, spark):
     before = spark.read.parquet(str(lake / "features")).collect()
-    again = run_in_process("crypto_features.py", "--input_path", str(lake / "landing"),
-                           "--output_path", str(lake / "features"))  # fmt: skip
+    relative = os.path.relpath(lake / "landing")  # a folder named relative to the working directory, as typed by hand
+    again = run_in_process("crypto_features.py", "--input_path", relative, "--output_path", str(lake / "features"))
     assert again["replaced"] == 360
     assert again["written"] == 360
     assertDataFrameEqual(spark.read.parquet(str(lake / "features")), before)
